@@ -1,0 +1,429 @@
+package main
+
+/*
+#include "capi.h"
+*/
+import "C"
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	pointer "github.com/mattn/go-pointer"
+	"github.com/porter-http/porter/core"
+)
+
+// server is what a porter_server handle stands for. It is the core
+// server's Host: it turns exchanges into request handles and delivers
+// events by callback or through the loop-mode queue.
+type server struct {
+	core     *core.Server
+	handler  C.porter_handler_cb
+	userData unsafe.Pointer
+	queue    *core.Queue[event] // loop mode only
+
+	mu     sync.Mutex
+	errmsg string
+	freed  bool
+}
+
+// event is a queued loop-mode event; its code and data are read when it
+// is delivered.
+type event struct {
+	kind C.int
+	r    *request
+}
+
+// request is what a porter_req handle stands for.
+type request struct {
+	x        *core.Exchange
+	srv      *server
+	handle   uint64
+	view     *C.porter_request
+	data     atomic.Uintptr // req_set_data's value, carried, never dereferenced
+	released atomic.Bool
+}
+
+// Request dispatches a new exchange: callback mode calls the handler now,
+// loop mode queues the event (or refuses when the queue is full).
+func (s *server) Request(x *core.Exchange) bool {
+	r := &request{x: x, srv: s}
+	x.Watch(r)
+	if r.view = newView(&x.Req); r.view == nil {
+		return false
+	}
+	if r.handle = requests.add(r); r.handle == 0 {
+		freeView(r.view)
+		return false
+	}
+	if s.queue == nil {
+		s.deliver(C.PORTER_EV_REQUEST, r)
+		return true
+	}
+	if !s.queue.TryPush(event{C.PORTER_EV_REQUEST, r}) {
+		r.release()
+		return false
+	}
+	return true
+}
+
+// Event passes an exchange's event on to the host. Callback-mode hosts
+// block instead of waiting for events, so only aborts reach them.
+func (r *request) Event(kind core.EventKind) {
+	var k C.int
+	switch kind {
+	case core.EventBody:
+		k = C.PORTER_EV_BODY
+	case core.EventWritable:
+		k = C.PORTER_EV_WRITABLE
+	case core.EventAbort:
+		k = C.PORTER_EV_ABORT
+	}
+	if r.srv.queue != nil {
+		r.srv.queue.Push(event{k, r})
+	} else if k == C.PORTER_EV_ABORT {
+		r.srv.deliver(k, r)
+	}
+}
+
+// deliver calls the host's handler with an event.
+func (s *server) deliver(kind C.int, r *request) {
+	var view *C.porter_request
+	if kind == C.PORTER_EV_REQUEST {
+		view = r.view
+	}
+	C.capi_dispatch(s.handler, s.userData, kind, r.eventCode(kind),
+		C.porter_req(r.handle), view, C.uintptr_t(r.data.Load()))
+}
+
+func (r *request) eventCode(kind C.int) C.int {
+	if kind == C.PORTER_EV_ABORT {
+		return code(r.x.Cause())
+	}
+	return 0
+}
+
+// release frees the request's handle and view; it reports whether this
+// call did it.
+func (r *request) release() bool {
+	if requests.remove(r.handle) == nil {
+		return false
+	}
+	r.released.Store(true)
+	freeView(r.view)
+	return true
+}
+
+// fail records a server's error detail for server_errmsg.
+func (s *server) fail(rc C.int, detail string) C.int {
+	s.mu.Lock()
+	s.errmsg = detail
+	s.mu.Unlock()
+	return rc
+}
+
+// serverOf restores a server handle, or nil.
+func serverOf(p *C.porter_server) *server {
+	s, _ := pointer.Restore(unsafe.Pointer(p)).(*server)
+	return s
+}
+
+// copyOut copies s into a caller's buffer with snprintf semantics.
+func copyOut(s string, buf *C.char, capacity C.size_t) C.int {
+	if buf != nil && capacity > 0 {
+		dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), capacity)
+		dst[copy(dst[:capacity-1], s)] = 0
+	}
+	return C.int(len(s))
+}
+
+func millis(ms C.int) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+//export server_new
+func server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
+	defer guard(&rc)
+	if forked() {
+		return C.PORTER_EFORK
+	}
+	if out == nil {
+		return C.PORTER_EINVAL
+	}
+	*out = nil
+	var c C.porter_config // a host's older, shorter struct leaves the rest zero
+	if cfg != nil {
+		const known = C.sizeof_porter_config
+		size := int(cfg.size)
+		if size < int(unsafe.Offsetof(c.stream_bodies)) {
+			return C.PORTER_EINVAL
+		}
+		given := unsafe.Slice((*byte)(unsafe.Pointer(cfg)), size)
+		for _, b := range given[min(size, known):] {
+			if b != 0 { // a newer host asks for something porter cannot do
+				return C.PORTER_EINVAL
+			}
+		}
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&c)), known), given)
+	}
+	ints := []C.int{c.stream_bodies, c.queue_depth, c.max_connections, c.max_header_count,
+		c.header_timeout_ms, c.body_timeout_ms, c.idle_timeout_ms, c.write_timeout_ms,
+		c.response_timeout_ms}
+	for _, v := range ints {
+		if v < 0 {
+			return C.PORTER_EINVAL
+		}
+	}
+	const maxSize = 1 << 40 // sizes beyond this are mistakes (a negative cast)
+	for _, v := range []C.size_t{c.max_request_line, c.max_header_bytes, c.max_body_bytes, c.stream_buffer} {
+		if v > maxSize {
+			return C.PORTER_EINVAL
+		}
+	}
+	s := &server{handler: c.handler, userData: c.user_data}
+	s.core = core.NewServer(core.Config{
+		StreamBodies:    c.stream_bodies != 0,
+		QueueDepth:      int(c.queue_depth),
+		MaxConnections:  int(c.max_connections),
+		MaxHeaderCount:  int(c.max_header_count),
+		MaxRequestLine:  int(c.max_request_line),
+		MaxHeaderBytes:  int(c.max_header_bytes),
+		MaxBodyBytes:    int64(c.max_body_bytes),
+		StreamBuffer:    int(c.stream_buffer),
+		HeaderTimeout:   millis(c.header_timeout_ms),
+		BodyTimeout:     millis(c.body_timeout_ms),
+		IdleTimeout:     millis(c.idle_timeout_ms),
+		WriteTimeout:    millis(c.write_timeout_ms),
+		ResponseTimeout: millis(c.response_timeout_ms),
+	}, s, s.handler != nil)
+	if s.handler == nil {
+		q, err := core.NewQueue[event](s.core.Config().QueueDepth)
+		if err != nil {
+			return C.PORTER_EINTERNAL
+		}
+		s.queue = q
+		go func() {
+			<-s.core.Done()
+			s.queue.Close()
+		}()
+	}
+	*out = (*C.porter_server)(pointer.Save(s))
+	return C.PORTER_OK
+}
+
+//export server_listen
+func server_listen(p *C.porter_server, addr *C.porter_cchar) (rc C.int) {
+	defer guard(&rc)
+	if forked() {
+		return C.PORTER_EFORK
+	}
+	s := serverOf(p)
+	if s == nil {
+		return C.PORTER_EHANDLE
+	}
+	if addr == nil {
+		return C.PORTER_EINVAL
+	}
+	i, err := s.core.Listen(C.GoString((*C.char)(addr)))
+	if err == core.ErrState {
+		return s.fail(C.PORTER_ESTATE, "server_listen: the server already started")
+	}
+	if err != nil {
+		return s.fail(C.PORTER_ELISTEN, err.Error())
+	}
+	return C.int(i)
+}
+
+//export server_addr
+func server_addr(p *C.porter_server, index C.int, buf *C.char, capacity C.size_t) (rc C.int) {
+	defer guard(&rc)
+	if forked() {
+		return C.PORTER_EFORK
+	}
+	s := serverOf(p)
+	if s == nil {
+		return C.PORTER_EHANDLE
+	}
+	a := s.core.Addr(int(index))
+	if a == nil {
+		return C.PORTER_EINVAL
+	}
+	return copyOut(a.String(), buf, capacity)
+}
+
+//export server_errmsg
+func server_errmsg(p *C.porter_server, buf *C.char, capacity C.size_t) (rc C.int) {
+	defer guard(&rc)
+	if forked() {
+		return C.PORTER_EFORK
+	}
+	s := serverOf(p)
+	if s == nil {
+		return C.PORTER_EHANDLE
+	}
+	s.mu.Lock()
+	msg := s.errmsg
+	s.mu.Unlock()
+	return copyOut(msg, buf, capacity)
+}
+
+//export server_start
+func server_start(p *C.porter_server) (rc C.int) {
+	defer guard(&rc)
+	if forked() {
+		return C.PORTER_EFORK
+	}
+	s := serverOf(p)
+	if s == nil {
+		return C.PORTER_EHANDLE
+	}
+	if s.core.Start() != nil {
+		return s.fail(C.PORTER_ESTATE, "server_start: no listener, or already started")
+	}
+	return C.PORTER_OK
+}
+
+//export server_serve
+func server_serve(p *C.porter_server) (rc C.int) {
+	defer guard(&rc)
+	if forked() {
+		return C.PORTER_EFORK
+	}
+	s := serverOf(p)
+	if s == nil {
+		return C.PORTER_EHANDLE
+	}
+	if C.capi_in_handler() != 0 {
+		return C.PORTER_EBUSY
+	}
+	if s.core.Addr(0) == nil {
+		return s.fail(C.PORTER_ESTATE, "server_serve: no listener")
+	}
+	s.core.Start() // unless server_start did
+	<-s.core.Done()
+	return C.PORTER_OK
+}
+
+//export server_shutdown
+func server_shutdown(p *C.porter_server, timeoutMS C.int) (rc C.int) {
+	defer guard(&rc)
+	if forked() {
+		return C.PORTER_EFORK
+	}
+	s := serverOf(p)
+	if s == nil {
+		return C.PORTER_EHANDLE
+	}
+	if timeoutMS < 0 {
+		return C.PORTER_EINVAL
+	}
+	s.core.Shutdown(millis(timeoutMS))
+	return C.PORTER_OK
+}
+
+//export server_free
+func server_free(p *C.porter_server) (rc C.int) {
+	defer guard(&rc)
+	if p == nil {
+		return C.PORTER_OK
+	}
+	if forked() {
+		return C.PORTER_EFORK
+	}
+	s := serverOf(p)
+	if s == nil {
+		return C.PORTER_EHANDLE
+	}
+	if C.capi_in_handler() != 0 {
+		return C.PORTER_EBUSY
+	}
+	s.mu.Lock()
+	if s.freed {
+		s.mu.Unlock()
+		return C.PORTER_EHANDLE
+	}
+	s.freed = true
+	s.mu.Unlock()
+	s.core.Stop()
+	<-s.core.Done()
+	for _, h := range requests.owned(s) {
+		if r := requests.get(h); r != nil {
+			r.release()
+		}
+	}
+	if s.queue != nil {
+		s.queue.Close()
+		s.queue.Free()
+	}
+	pointer.Unref(unsafe.Pointer(p))
+	return C.PORTER_OK
+}
+
+//export server_pollfd
+func server_pollfd(p *C.porter_server) (rc C.int) {
+	defer guard(&rc)
+	if forked() {
+		return C.PORTER_EFORK
+	}
+	s := serverOf(p)
+	if s == nil {
+		return C.PORTER_EHANDLE
+	}
+	if s.queue == nil {
+		return C.PORTER_ESTATE
+	}
+	return C.int(s.queue.Fd())
+}
+
+//export server_next
+func server_next(p *C.porter_server, events *C.porter_event, max C.int, timeoutMS C.int) (rc C.int) {
+	defer guard(&rc)
+	if forked() {
+		return C.PORTER_EFORK
+	}
+	s := serverOf(p)
+	if s == nil {
+		return C.PORTER_EHANDLE
+	}
+	if s.queue == nil {
+		return C.PORTER_ESTATE
+	}
+	if events == nil || max <= 0 || timeoutMS < -1 {
+		return C.PORTER_EINVAL
+	}
+	out := unsafe.Slice(events, max)
+	var buf [64]event
+	timeout := millis(timeoutMS)
+	if timeoutMS < 0 {
+		timeout = -1
+	}
+	for {
+		n, err := s.queue.Pop(buf[:min(int(max), len(buf))], timeout)
+		if err != nil {
+			return code(err)
+		}
+		kept := 0
+		for _, e := range buf[:n] {
+			if e.r.released.Load() {
+				continue // the host ended the request after this event was queued
+			}
+			var view *C.porter_request
+			if e.kind == C.PORTER_EV_REQUEST {
+				view = e.r.view
+			}
+			out[kept] = C.porter_event{
+				_type:   e.kind,
+				code:    e.r.eventCode(e.kind),
+				req:     C.porter_req(e.r.handle),
+				request: view,
+			}
+			// data is any host value, kept as an integer so that Go never
+			// takes it for a pointer.
+			*(*uintptr)(unsafe.Pointer(&out[kept].data)) = e.r.data.Load()
+			kept++
+		}
+		if kept > 0 || n == 0 {
+			return C.int(kept)
+		}
+	}
+}

@@ -1,0 +1,391 @@
+/*
+ * porter.h -- the C interface of porter, an embeddable HTTP server engine.
+ *
+ * porter parses HTTP, does all socket I/O and enforces limits on its own
+ * threads, on every core; the host only runs its handler. A host runs
+ * handlers in one of two modes, chosen when the server is made:
+ *
+ *   callback mode  porter calls the host's handler on its own threads,
+ *                  many at once (for thread-safe C code);
+ *   loop mode      porter never calls host code; the host waits on
+ *                  server_pollfd() and pulls events with server_next()
+ *                  (for LuaJIT, Nim, and C programs with their own loop).
+ *
+ * This header is the reference for the library's behaviour.
+ */
+#ifndef PORTER_H
+#define PORTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PORTER_VERSION_MAJOR 0
+#define PORTER_VERSION_MINOR 1
+#define PORTER_VERSION_PATCH 0
+
+/*
+ * Conventions
+ *
+ * Errors. Every call that can fail returns an int: 0 (PORTER_OK) for
+ * success, a negative PORTER_E* code otherwise. Calls that count return
+ * n >= 0 or a negative code, like read(2). porter_strerror() and
+ * porter_errname() describe a code. No call aborts the process on bad
+ * input: NULL or out-of-range arguments give PORTER_EINVAL, unknown or
+ * stale handles give PORTER_EHANDLE.
+ *
+ * Ownership.
+ *  1. Bytes passed in are borrowed for the duration of the call only:
+ *     porter copies what it keeps before returning. Binary data is a
+ *     pointer and a length; only addresses are NUL-terminated strings.
+ *  2. Bytes handed out (the request view: method, target, headers,
+ *     buffered body) are porter's memory, valid until the host ends the
+ *     request (see "Requests"). Each string in a view is also followed by
+ *     a NUL byte, but its length is authoritative.
+ *  3. Structs the host fills for porter begin with a `size` field set to
+ *     sizeof the struct, so they can grow without breaking the ABI.
+ *
+ * Requests. Every request the host receives is ended by the host exactly
+ * once, with req_respond(), req_finish() (after req_write_head()) or
+ * req_abort(); that call releases the handle and its view, and every
+ * later call with the handle returns PORTER_EHANDLE. When porter has to
+ * end an exchange first (the client went away, a timeout, shutdown), it
+ * answers or closes the connection at once, tells the host with a
+ * PORTER_EV_ABORT event, and the handle stays allocated until the host
+ * ends it: req_abort() then returns 0, req_respond() and req_finish()
+ * return PORTER_EABORTED, and both release it all the same.
+ *
+ * Threads. Every function may be called from any thread. In callback
+ * mode the handler runs on porter's threads, concurrently for different
+ * requests; calls that wait (req_body_read, req_write) block the calling
+ * thread. In loop mode no call blocks except server_next() with a
+ * timeout: a call that would wait returns PORTER_EAGAIN and an event
+ * says when to try again. Several threads may pull from one server.
+ *
+ * Process. The Go runtime inside porter starts with the library. Install
+ * signal handlers with SA_ONSTACK; do not dlclose() the library; do not
+ * fork() without exec: in a forked child every call returns PORTER_EFORK.
+ */
+
+/* porter_error lists the error codes. Codes are never renumbered. */
+typedef enum porter_error {
+    PORTER_OK = 0,
+    PORTER_EINVAL = -1,     /* an argument is NULL, out of range or malformed */
+    PORTER_EHANDLE = -2,    /* the handle is unknown, stale or forged */
+    PORTER_ESTATE = -3,     /* the call does not fit the object's state */
+    PORTER_EAGAIN = -4,     /* the call would block; an event says when not */
+    PORTER_EABORTED = -5,   /* porter ended the request before the host did */
+    PORTER_ECLOSED = -6,    /* the server is shut down */
+    PORTER_ETIMEDOUT = -7,  /* a deadline passed */
+    PORTER_EPEER = -8,      /* the client went away or broke the protocol */
+    PORTER_EHEADER = -9,    /* a response header is invalid or not allowed */
+    PORTER_ELISTEN = -10,   /* the address could not be listened on */
+    PORTER_ENOTFOUND = -11, /* no such header */
+    PORTER_EBUSY = -12,     /* the call would deadlock from inside a handler */
+    PORTER_EFORK = -13,     /* the process forked after porter was loaded */
+    PORTER_EINTERNAL = -14  /* a bug in porter; please report it */
+} porter_error;
+
+/* porter_server is a server: made by server_new, freed by server_free. */
+typedef struct porter_server porter_server;
+
+/*
+ * porter_req is a request handle. Handles are never 0, never reused for
+ * another request, and always below 2^53, so a double (a Lua or
+ * JavaScript number) holds one exactly.
+ */
+typedef uint64_t porter_req;
+
+/* porter_header is one header field. Names and values are not NUL-bound. */
+typedef struct porter_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} porter_header;
+
+/*
+ * porter_request is the view of a request, filled by porter.
+ *
+ * Ownership: porter's memory, valid until the host ends the request.
+ */
+typedef struct porter_request {
+    size_t size;          /* sizeof(porter_request) as porter knows it */
+    const char *method;   /* "GET", as received */
+    size_t method_len;
+    const char *target;   /* the request target as received: path?query */
+    size_t target_len;
+    const char *path;     /* the target up to '?', still percent-encoded */
+    size_t path_len;
+    const char *query;    /* the target after '?' (without it), or "" */
+    size_t query_len;
+    const char *host;     /* the Host header (or authority), or "" */
+    size_t host_len;
+    const char *remote;   /* the client's address, "ip:port" */
+    size_t remote_len;
+    int version;          /* 10 for HTTP/1.0, 11 for HTTP/1.1 */
+    int reserved;         /* 0 */
+    const porter_header *headers; /* every field, in order */
+    size_t header_count;
+    const void *body;     /* the whole body when bodies are buffered */
+    size_t body_len;      /* 0 when bodies are streamed */
+    int64_t content_length; /* declared length; -1 when unknown (chunked) */
+} porter_request;
+
+/* porter_event_type says what a porter_event reports. */
+typedef enum porter_event_type {
+    PORTER_EV_REQUEST = 1,  /* a new request; `request` is its view */
+    PORTER_EV_BODY = 2,     /* more body can be read (after PORTER_EAGAIN) */
+    PORTER_EV_WRITABLE = 3, /* writing can go on (after PORTER_EAGAIN) */
+    PORTER_EV_ABORT = 4     /* porter ended the request; `code` says why */
+} porter_event_type;
+
+/*
+ * porter_event is one event for the host. PORTER_EV_BODY and
+ * PORTER_EV_WRITABLE occur in loop mode only, once after each call that
+ * returned PORTER_EAGAIN. PORTER_EV_ABORT comes at most once per request,
+ * never before its PORTER_EV_REQUEST; its code is PORTER_EPEER (client
+ * gone or body malformed), PORTER_ETIMEDOUT or PORTER_ECLOSED (shutdown).
+ */
+typedef struct porter_event {
+    int type;                       /* a porter_event_type */
+    int code;                       /* PORTER_EV_ABORT: why; else 0 */
+    porter_req req;                 /* the request it concerns */
+    const porter_request *request;  /* PORTER_EV_REQUEST: the view */
+    void *data;                     /* what req_set_data attached, or NULL */
+} porter_event;
+
+/*
+ * porter_handler_cb handles events in callback mode: PORTER_EV_REQUEST
+ * and PORTER_EV_ABORT. The event is valid during the call only; the view
+ * it points to lives until the host ends the request.
+ *
+ * Threads: called on porter's threads, concurrently for different
+ * requests; events of one request never overlap, and PORTER_EV_ABORT
+ * comes only after that request's PORTER_EV_REQUEST call returned.
+ */
+typedef void (*porter_handler_cb)(void *user_data, const porter_event *ev);
+
+/*
+ * porter_config configures a server. Zero any field to get its default;
+ * set `size` to sizeof(porter_config). Sizes are bytes, times are
+ * milliseconds. A request over a limit gets the status named and its
+ * connection is closed.
+ */
+typedef struct porter_config {
+    size_t size;
+    porter_handler_cb handler; /* callback mode; NULL selects loop mode */
+    void *user_data;           /* passed to handler, never dereferenced */
+    int stream_bodies;         /* 0: buffer whole bodies; 1: stream */
+    int queue_depth;           /* loop mode: waiting requests, then 503 (1024) */
+    int max_connections;       /* open connections; more wait (10000) */
+    int max_header_count;      /* header fields, else 431 (100) */
+    size_t max_request_line;   /* request line, else 414 (8 KiB) */
+    size_t max_header_bytes;   /* request head, else 431 (64 KiB) */
+    size_t max_body_bytes;     /* buffered body, else 413 (8 MiB) */
+    size_t stream_buffer;      /* loop mode: bytes buffered per direction
+                                  of a streamed body (64 KiB) */
+    int header_timeout_ms;     /* to read a request head (10 s) */
+    int body_timeout_ms;       /* between body reads (30 s) */
+    int idle_timeout_ms;       /* keep-alive between requests (60 s) */
+    int write_timeout_ms;      /* for each write to the client (30 s) */
+    int response_timeout_ms;   /* for the host to start a response, else
+                                  503 and PORTER_EV_ABORT (60 s) */
+} porter_config;
+
+/* ---- Library --------------------------------------------------------- */
+
+/* porter_version returns the library's version, "MAJOR.MINOR.PATCH". */
+const char *porter_version(void);
+
+/* porter_strerror returns a static message for an error code. */
+const char *porter_strerror(int code);
+
+/* porter_errname returns a code's name, "PORTER_EHANDLE", or "UNKNOWN". */
+const char *porter_errname(int code);
+
+/* ---- Servers ----------------------------------------------------------- */
+
+/*
+ * server_new makes a server from cfg (NULL: loop mode, all defaults) and
+ * stores it in *out. It does not listen yet.
+ *
+ * Returns: PORTER_EINVAL if out is NULL, cfg->size is too small, a field
+ * is negative, or cfg is larger than porter knows and the unknown part is
+ * not zero.
+ */
+int server_new(const porter_config *cfg, porter_server **out);
+
+/*
+ * server_listen binds a TCP listener now, on "host:port" ("127.0.0.1:0",
+ * "[::1]:8080", ":8080"); port 0 picks a free port. A server may have
+ * several listeners; add them before server_start.
+ *
+ * Returns: the listener's index (>= 0); PORTER_ELISTEN when binding
+ * failed (server_errmsg says why); PORTER_ESTATE once the server started.
+ */
+int server_listen(porter_server *srv, const char *addr);
+
+/*
+ * server_addr copies the bound address of listener `index` ("host:port")
+ * into buf with snprintf semantics.
+ *
+ * Returns: the address's length, even if cap was too small;
+ * PORTER_EINVAL for an unknown index.
+ */
+int server_addr(porter_server *srv, int index, char *buf, size_t cap);
+
+/*
+ * server_errmsg copies the detail of the server's last failed call into
+ * buf with snprintf semantics ("" when there is none).
+ *
+ * Returns: the message's length.
+ */
+int server_errmsg(porter_server *srv, char *buf, size_t cap);
+
+/*
+ * server_start starts serving every listener in the background.
+ *
+ * Returns: PORTER_ESTATE if there is no listener or it already started.
+ */
+int server_start(porter_server *srv);
+
+/*
+ * server_serve starts the server if needed, then blocks until it is shut
+ * down and drained.
+ *
+ * Returns: 0 after shutdown; PORTER_ESTATE if there is no listener;
+ * PORTER_EBUSY from inside a handler.
+ */
+int server_serve(porter_server *srv);
+
+/*
+ * server_shutdown stops accepting and returns at once. Requests in flight
+ * may finish for timeout_ms more; then porter aborts what is left (the
+ * host gets PORTER_EV_ABORT with PORTER_ECLOSED). Idle connections close
+ * now. Calling it again only shortens the deadline.
+ */
+int server_shutdown(porter_server *srv, int timeout_ms);
+
+/*
+ * server_free shuts the server down (if not already, with no grace),
+ * waits until no handler is running, releases every request handle it
+ * still has, and frees it. server_free(NULL) does nothing.
+ *
+ * Threads: after it returns no callback of this server runs.
+ * Returns: PORTER_EBUSY from inside a handler of any server.
+ */
+int server_free(porter_server *srv);
+
+/*
+ * server_pollfd returns a file descriptor that is readable while events
+ * wait in a loop-mode server, and once it is shut down and drained.
+ * Poll it; never read or close it.
+ *
+ * Returns: the descriptor; PORTER_ESTATE in callback mode.
+ */
+int server_pollfd(porter_server *srv);
+
+/*
+ * server_next moves up to max waiting events into events[]. With
+ * timeout_ms 0 it does not wait; with -1 it waits until an event comes;
+ * otherwise at most timeout_ms.
+ *
+ * Returns: the number of events (0 on timeout); PORTER_ECLOSED once the
+ * server is shut down, drained and no event is left; PORTER_ESTATE in
+ * callback mode.
+ */
+int server_next(porter_server *srv, porter_event *events, int max,
+                int timeout_ms);
+
+/* ---- Requests ---------------------------------------------------------- */
+
+/* req_view stores the request's view in *out. */
+int req_view(porter_req req, const porter_request **out);
+
+/*
+ * req_header finds the first field named `name` (any case) and stores
+ * its value and length.
+ *
+ * Ownership: the value is part of the view.
+ * Returns: PORTER_ENOTFOUND when there is no such field.
+ */
+int req_header(porter_req req, const char *name, size_t name_len,
+               const char **value, size_t *value_len);
+
+/*
+ * req_set_data attaches data to the request; later events carry it.
+ * porter never dereferences it.
+ */
+int req_set_data(porter_req req, void *data);
+
+/*
+ * req_body_read reads up to cap bytes of the request body into buf. The
+ * first read sends "100 Continue" when the client asked for it. With
+ * buffered bodies it reads from the buffered copy.
+ *
+ * Threads: blocks in callback mode; in loop mode returns PORTER_EAGAIN
+ * and a PORTER_EV_BODY event follows when bytes arrive.
+ * Returns: the bytes read, 0 at the end of the body; PORTER_EABORTED when
+ * the body broke off (client gone, malformed, timed out; porter then
+ * answers 400 or 408 itself if no response was started).
+ */
+int req_body_read(porter_req req, void *buf, size_t cap);
+
+/*
+ * req_respond sends a whole response and ends the request. porter adds
+ * Content-Length and Date; headers must not carry Content-Length or
+ * Transfer-Encoding. For HEAD and for status 204 and 304 no body is sent
+ * (a body for 204 or 304 is PORTER_EINVAL).
+ *
+ * Returns: PORTER_EHEADER for a name that is not a token or a name or
+ * value holding CR, LF or NUL; PORTER_EINVAL for a status outside
+ * 200..999; PORTER_ESTATE after req_write_head; PORTER_EABORTED (the
+ * handle is released).
+ */
+int req_respond(porter_req req, int status, const porter_header *headers,
+                size_t header_count, const void *body, size_t body_len);
+
+/*
+ * req_write_head starts a streamed response. content_length is the
+ * body's exact length, or -1 if unknown (chunked on HTTP/1.1, ended by
+ * closing the connection on HTTP/1.0). Returns as req_respond.
+ */
+int req_write_head(porter_req req, int status, const porter_header *headers,
+                   size_t header_count, int64_t content_length);
+
+/*
+ * req_write writes body bytes of a streamed response.
+ *
+ * Threads: in callback mode blocks until every byte is taken; in loop
+ * mode takes what fits in the stream buffer and returns PORTER_EAGAIN if
+ * nothing fits; a PORTER_EV_WRITABLE event follows when there is room.
+ * Returns: the bytes taken; PORTER_ESTATE before req_write_head or past
+ * the declared length; PORTER_EABORTED.
+ */
+int req_write(porter_req req, const void *data, size_t len);
+
+/*
+ * req_finish ends a streamed response; bytes still buffered are sent
+ * first. It never blocks.
+ *
+ * Returns: PORTER_ESTATE before req_write_head, or when fewer bytes than
+ * the declared length were written (the connection is then closed);
+ * PORTER_EABORTED. The handle is released in every case but the first.
+ */
+int req_finish(porter_req req);
+
+/*
+ * req_abort ends the request without a complete response: the connection
+ * is closed, and a streamed response is cut short.
+ */
+int req_abort(porter_req req);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PORTER_H */
