@@ -83,7 +83,7 @@ func (r *request) Event(kind core.EventKind) {
 	}
 	if r.srv.queue != nil {
 		r.srv.queue.Push(event{k, r})
-	} else if k == C.PORTER_EV_ABORT {
+	} else if k == C.PORTER_EV_ABORT && !r.released.Load() {
 		r.srv.deliver(k, r)
 	}
 }

@@ -427,6 +427,9 @@ func (x *Exchange) fail(cause error, status int) {
 // carries out aborts. It panics with http.ErrAbortHandler to close the
 // connection without a complete response.
 func (x *Exchange) run() {
+	if x.pump() {
+		return // the host answered inline: no deadline to watch
+	}
 	timer := time.NewTimer(x.s.cfg.ResponseTimeout)
 	defer timer.Stop()
 	gone := x.r.Context().Done()

@@ -23,6 +23,7 @@ type Queue[T any] struct {
 	mu       sync.Mutex
 	items    []T
 	head     int
+	polled   bool // someone asked for the descriptor: keep it in step
 	signaled bool // a byte sits in the pipe
 	isClosed bool
 }
@@ -42,8 +43,20 @@ func NewQueue[T any](depth int) (*Queue[T], error) {
 	}, nil
 }
 
-// Fd returns the descriptor that is readable while events wait.
-func (q *Queue[T]) Fd() int { return q.rfd }
+// Fd returns the descriptor that is readable while events wait. The
+// queue keeps the descriptor in step only once it was asked for, so
+// hosts that block in Pop pay no system calls for it.
+func (q *Queue[T]) Fd() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.polled {
+		q.polled = true
+		if len(q.items) > q.head || q.isClosed {
+			q.raise()
+		}
+	}
+	return q.rfd
+}
 
 // TryPush adds an event unless depth events already wait.
 func (q *Queue[T]) TryPush(v T) bool {
@@ -154,7 +167,7 @@ func (q *Queue[T]) Free() {
 
 // raise makes the descriptor readable. Called with mu.
 func (q *Queue[T]) raise() {
-	if !q.signaled {
+	if q.polled && !q.signaled {
 		q.signaled = true
 		syscall.Write(q.wfd, []byte{1})
 	}

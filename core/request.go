@@ -23,9 +23,14 @@ func readRequest(r *http.Request) Request {
 	if !strings.HasPrefix(target, "/") && target != "*" {
 		path, query = r.URL.EscapedPath(), r.URL.RawQuery // absolute form
 	}
-	names := make([]string, 0, len(r.Header))
+	fields := r.Header
+	if len(r.TransferEncoding) > 0 { // net/http moves it out of Header
+		fields = r.Header.Clone()
+		fields["Transfer-Encoding"] = []string{strings.Join(r.TransferEncoding, ", ")}
+	}
+	names := make([]string, 0, len(fields))
 	count := 1
-	for name, values := range r.Header {
+	for name, values := range fields {
 		names = append(names, name)
 		count += len(values)
 	}
@@ -35,7 +40,7 @@ func readRequest(r *http.Request) Request {
 		headers = append(headers, Header{"Host", r.Host})
 	}
 	for _, name := range names {
-		for _, v := range r.Header[name] {
+		for _, v := range fields[name] {
 			headers = append(headers, Header{name, v})
 		}
 	}

@@ -149,6 +149,9 @@ typedef enum porter_event_type {
  * returned PORTER_EAGAIN. PORTER_EV_ABORT comes at most once per request,
  * never before its PORTER_EV_REQUEST; its code is PORTER_EPEER (client
  * gone or body malformed), PORTER_ETIMEDOUT or PORTER_ECLOSED (shutdown).
+ * A host whose call returned PORTER_EABORTED and so released the handle
+ * may still see the PORTER_EV_ABORT that was on its way; calls with that
+ * handle return PORTER_EHANDLE.
  */
 typedef struct porter_event {
     int type;                       /* a porter_event_type */
@@ -179,7 +182,10 @@ typedef struct porter_config {
     size_t size;
     porter_handler_cb handler; /* callback mode; NULL selects loop mode */
     void *user_data;           /* passed to handler, never dereferenced */
-    int stream_bodies;         /* 0: buffer whole bodies; 1: stream */
+    int stream_bodies;         /* 0: buffer whole bodies; 1: stream (a
+                                  response may come before the body is
+                                  read: porter discards the rest, or
+                                  closes the connection if much is left) */
     int queue_depth;           /* loop mode: waiting requests, then 503 (1024) */
     int max_connections;       /* open connections; more wait (10000) */
     int max_header_count;      /* header fields, else 431 (100) */
@@ -352,7 +358,11 @@ int req_respond(porter_req req, int status, const porter_header *headers,
 /*
  * req_write_head starts a streamed response. content_length is the
  * body's exact length, or -1 if unknown (chunked on HTTP/1.1, ended by
- * closing the connection on HTTP/1.0). Returns as req_respond.
+ * closing the connection on HTTP/1.0). It does not end the request.
+ *
+ * Returns: PORTER_EHEADER and PORTER_EINVAL as req_respond; PORTER_ESTATE
+ * if a response was already started; PORTER_EABORTED (end the request
+ * with req_abort).
  */
 int req_write_head(porter_req req, int status, const porter_header *headers,
                    size_t header_count, int64_t content_length);
