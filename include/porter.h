@@ -186,7 +186,7 @@ typedef struct porter_config {
                                   response may come before the body is
                                   read: porter discards the rest, or
                                   closes the connection if much is left) */
-    int queue_depth;           /* loop mode: waiting requests, then 503 (1024) */
+    int queue_depth;           /* loop mode: waiting events, then 503 (1024) */
     int max_connections;       /* open connections; more wait (10000) */
     int max_header_count;      /* header fields, else 431 (100) */
     size_t max_request_line;   /* request line, else 414 (8 KiB) */
