@@ -38,9 +38,10 @@ const (
 	EventAbort                         // porter ended the exchange; Cause says why
 )
 
-// Watcher receives an exchange's events. Event is called on porter's
-// goroutines, never with a lock held, and never before the host's
-// Request call for the exchange returned.
+// Watcher receives an exchange's events, on porter's goroutines and
+// never with a lock held. EventBody and EventWritable follow a call that
+// said ErrWouldBlock; EventAbort comes only after the host's Request call
+// for the exchange returned.
 type Watcher interface {
 	Event(kind EventKind)
 }
@@ -72,6 +73,8 @@ type Exchange struct {
 	blocking bool
 	watcher  Watcher
 	wake     chan struct{} // run has work: a response to write, or an end
+	timer    *time.Timer   // the response deadline
+	answered sync.Once     // the network side of an abort is done
 
 	mu        sync.Mutex
 	state     state
@@ -303,7 +306,10 @@ func (x *Exchange) ReadBody(p []byte) (int, error) {
 		x.rmu.Lock()
 		defer x.rmu.Unlock()
 		n, err := x.readBody(p)
-		if err != nil && err != io.EOF {
+		switch {
+		case err == io.EOF && n > 0:
+			return n, nil // the next call says io.EOF
+		case err != nil && err != io.EOF:
 			return n, ErrAborted
 		}
 		return n, err
@@ -316,6 +322,11 @@ func (x *Exchange) ReadBody(p []byte) (int, error) {
 func (x *Exchange) readBody(p []byte) (int, error) {
 	x.rc.SetReadDeadline(time.Now().Add(x.s.cfg.BodyTimeout))
 	n, err := x.r.Body.Read(p)
+	if err == io.EOF {
+		// net/http now watches the idle connection for the client going
+		// away; the body's deadline must not look like that.
+		x.rc.SetReadDeadline(time.Time{})
+	}
 	if err != nil && err != io.EOF {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			x.fail(ErrTimeout, http.StatusRequestTimeout)
@@ -361,22 +372,28 @@ func (x *Exchange) takeBody(p []byte) (int, error) {
 // readAhead fills the stream buffer from the connection until the body
 // ends, the buffer bound holding it back while the host does not read.
 func (x *Exchange) readAhead() {
-	x.rmu.Lock()
-	defer x.rmu.Unlock()
 	buf := make([]byte, min(x.s.cfg.StreamBuffer, 32<<10))
 	for {
 		x.mu.Lock()
 		room := x.s.cfg.StreamBuffer - len(x.in)
-		stop := x.state == stateAborted || x.state == stateEnded
 		x.mu.Unlock()
-		if stop {
+		if room <= 0 {
+			<-x.room
+		}
+		// rmu is held only while reading, so that it means "a read is in
+		// progress"; the state is checked under it, so that no read
+		// starts once the exchange has ended.
+		x.rmu.Lock()
+		if x.Ended() {
+			x.rmu.Unlock()
 			return
 		}
 		if room <= 0 {
-			<-x.room
+			x.rmu.Unlock()
 			continue
 		}
 		n, err := x.readBody(buf[:min(room, len(buf))])
+		x.rmu.Unlock()
 		x.mu.Lock()
 		x.in = append(x.in, buf[:n]...)
 		if err != nil {
@@ -416,35 +433,47 @@ func (x *Exchange) fail(cause error, status int) {
 	if x.state != stateOpen {
 		status = 0
 	}
+	if cause == ErrPeer && x.s.killed() { // the shutdown deadline closed the connection
+		cause, status = ErrServerClosed, 0
+	}
 	x.state, x.cause, x.status = stateAborted, cause, status
 	x.mu.Unlock()
 	x.signal()
 }
 
+// expire answers 503 when the host has not started a response in time.
+// It runs on a timer's goroutine, so it also catches a callback that is
+// still running.
+func (x *Exchange) expire() {
+	x.mu.Lock()
+	late := x.state == stateOpen
+	x.mu.Unlock()
+	if late {
+		x.fail(ErrTimeout, http.StatusServiceUnavailable)
+		x.answer()
+	}
+}
+
 // run serves the exchange on the front end's goroutine until it is done:
 // it writes what the host handed over (non-blocking mode), watches the
-// client, the response deadline and the server's kill switch, and
-// carries out aborts. It panics with http.ErrAbortHandler to close the
-// connection without a complete response.
+// client and the server's kill switch, and carries out aborts. It panics
+// with http.ErrAbortHandler to close the connection without a complete
+// response.
 func (x *Exchange) run() {
 	if x.pump() {
-		return // the host answered inline: no deadline to watch
+		return // the host answered inline
 	}
-	timer := time.NewTimer(x.s.cfg.ResponseTimeout)
-	defer timer.Stop()
 	gone := x.r.Context().Done()
 	for {
 		select {
 		case <-x.wake:
 		case <-gone:
 			gone = nil
-			x.fail(ErrPeer, 0)
-		case <-timer.C:
-			x.mu.Lock()
-			late := x.state == stateOpen
-			x.mu.Unlock()
-			if late {
-				x.fail(ErrTimeout, http.StatusServiceUnavailable)
+			// A body read in progress fails too and knows the cause
+			// better (a deadline, a malformed chunk); leave it to it.
+			if x.rmu.TryLock() {
+				x.rmu.Unlock()
+				x.fail(ErrPeer, 0)
 			}
 		case <-x.s.kill:
 			x.fail(ErrServerClosed, 0)
@@ -494,47 +523,67 @@ func (x *Exchange) pump() bool {
 	if pending {
 		return false
 	}
-	x.stopReading()
+	interrupted := x.stopReading()
 	if cut {
 		x.stopWriting()
 		panic(http.ErrAbortHandler)
 	}
+	if x.s.cfg.StreamBodies && !interrupted {
+		// net/http discards what is left of the body to keep the
+		// connection; a client that stalls must not hold it forever.
+		x.rc.SetReadDeadline(time.Now().Add(x.s.cfg.BodyTimeout))
+	}
 	return true
 }
 
-// finishAborted carries out an abort: it stops the host's I/O on the
-// connection, answers the abort status if one is due, and tells the
-// watcher.
+// finishAborted carries out an abort on run's goroutine: the network
+// side, then the watcher's event; with no status to answer, the
+// connection closes.
 func (x *Exchange) finishAborted() {
-	x.stopReading()
-	x.stopWriting()
-	x.wmu.Lock() // no host write starts from here: the state says aborted
-	x.mu.Lock()
-	status, cause := x.status, x.cause
-	x.mu.Unlock()
-	if status != 0 {
-		x.rc.SetWriteDeadline(time.Now().Add(x.s.cfg.WriteTimeout))
-		reject(x.w, status)
-	}
-	x.wmu.Unlock()
+	x.answer()
 	x.watcher.Event(EventAbort)
-	if status == 0 || cause == ErrServerClosed {
+	x.mu.Lock()
+	status := x.status
+	x.mu.Unlock()
+	if status == 0 {
 		panic(http.ErrAbortHandler)
 	}
 }
 
-// stopReading ends any body read in progress, so that nothing touches
-// the request after the handler returns.
-func (x *Exchange) stopReading() {
-	if !x.rmu.TryLock() {
-		x.rc.SetReadDeadline(time.Now())
-		select {
-		case x.room <- struct{}{}:
-		default:
+// answer does the network side of an abort, once: it stops the host's
+// I/O on the connection and sends the abort status if one is due.
+func (x *Exchange) answer() {
+	x.answered.Do(func() {
+		x.stopReading()
+		x.stopWriting()
+		x.mu.Lock()
+		status := x.status
+		x.mu.Unlock()
+		if status != 0 {
+			x.wmu.Lock() // a blocking host's calls wait, then see the abort
+			x.rc.SetWriteDeadline(time.Now().Add(x.s.cfg.WriteTimeout))
+			reject(x.w, status)
+			x.rc.Flush()
+			x.wmu.Unlock()
 		}
-		x.rmu.Lock()
+	})
+}
+
+// stopReading ends any body read in progress, so that nothing touches
+// the request after the handler returns; it reports whether it had to.
+func (x *Exchange) stopReading() bool {
+	select {
+	case x.room <- struct{}{}: // a read-ahead waiting for room sees the end
+	default:
 	}
+	if x.rmu.TryLock() {
+		x.rmu.Unlock()
+		return false
+	}
+	x.rc.SetReadDeadline(time.Now())
+	x.rmu.Lock()
 	x.rmu.Unlock()
+	return true
 }
 
 // stopWriting ends any host write in progress.

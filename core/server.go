@@ -202,16 +202,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reject(w, status)
 		return
 	}
-	select {
-	case <-s.kill:
+	if s.killed() {
 		panic(http.ErrAbortHandler)
-	default:
 	}
+	x.timer = time.AfterFunc(s.cfg.ResponseTimeout, x.expire)
+	defer x.timer.Stop()
 	if !s.host.Request(x) {
 		reject(w, http.StatusServiceUnavailable)
 		return
 	}
 	x.run()
+}
+
+// killed reports whether the shutdown deadline has passed.
+func (s *Server) killed() bool {
+	select {
+	case <-s.kill:
+		return true
+	default:
+		return false
+	}
 }
 
 // check applies the limits on the request head; it returns the status to
@@ -268,7 +278,11 @@ func bodyError(err error) int {
 }
 
 // reject answers status with a short text body and closes the connection.
+// Whatever body the client sent or still sends is not read: the read
+// deadline passes at once, so net/http does not wait for the body before
+// it closes the connection.
 func reject(w http.ResponseWriter, status int) {
+	http.NewResponseController(w).SetReadDeadline(time.Now())
 	h := w.Header()
 	h.Set("Connection", "close")
 	h.Set("Content-Type", "text/plain; charset=utf-8")

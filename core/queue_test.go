@@ -1,0 +1,323 @@
+package core
+
+import (
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// readable polls fd without waiting (ppoll with a zero timeout).
+func readable(t *testing.T, fd int) bool {
+	t.Helper()
+	const pollIn = 0x1
+	pfd := struct {
+		fd              int32
+		events, revents int16
+	}{fd: int32(fd), events: pollIn}
+	var ts syscall.Timespec
+	for {
+		n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1,
+			uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+		if errno == syscall.EINTR {
+			continue
+		}
+		if errno != 0 {
+			t.Fatalf("ppoll: %v", errno)
+		}
+		return n == 1 && pfd.revents&pollIn != 0
+	}
+}
+
+func newQueue(t *testing.T, depth int) *Queue[int] {
+	t.Helper()
+	q, err := NewQueue[int](depth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Free)
+	return q
+}
+
+func checkReadable(t *testing.T, q *Queue[int], want bool, when string) {
+	t.Helper()
+	if got := readable(t, q.Fd()); got != want {
+		t.Fatalf("%s: fd readable = %v, want %v", when, got, want)
+	}
+}
+
+func pop(t *testing.T, q *Queue[int], max int, timeout time.Duration) ([]int, error) {
+	t.Helper()
+	dst := make([]int, max)
+	n, err := q.Pop(dst, timeout)
+	return dst[:n], err
+}
+
+func TestQueueDepth(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t, 2)
+	if !q.TryPush(1) || !q.TryPush(2) {
+		t.Fatal("TryPush refused below depth")
+	}
+	if q.TryPush(3) {
+		t.Fatal("TryPush accepted over depth")
+	}
+	q.Push(3) // Push keeps what the host already holds
+	q.Push(4)
+	got, err := pop(t, q, 10, 0)
+	must(t, "Pop", err, nil)
+	if len(got) != 4 || got[0] != 1 || got[1] != 2 || got[2] != 3 || got[3] != 4 {
+		t.Fatalf("Pop = %v, want [1 2 3 4]", got)
+	}
+	if !q.TryPush(5) {
+		t.Fatal("TryPush refused after the queue drained")
+	}
+}
+
+func TestQueuePopBatches(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t, 100)
+	for i := range 5 {
+		q.Push(i)
+	}
+	for _, want := range [][]int{{0, 1, 2}, {3, 4}} {
+		got, err := pop(t, q, 3, -1)
+		must(t, "Pop", err, nil)
+		if len(got) != len(want) || got[0] != want[0] {
+			t.Fatalf("Pop = %v, want %v", got, want)
+		}
+	}
+	got, err := pop(t, q, 0, -1) // no room: returns at once
+	if len(got) != 0 || err != nil {
+		t.Fatalf("Pop into nothing = %v, %v", got, err)
+	}
+}
+
+func TestQueuePopTimeouts(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t, 10)
+
+	begin := time.Now()
+	got, err := pop(t, q, 4, 0)
+	if len(got) != 0 || err != nil || time.Since(begin) > time.Second {
+		t.Fatalf("Pop(0) on empty = %v, %v after %v", got, err, time.Since(begin))
+	}
+
+	begin = time.Now()
+	got, err = pop(t, q, 4, 50*time.Millisecond)
+	if len(got) != 0 || err != nil || time.Since(begin) < 50*time.Millisecond {
+		t.Fatalf("Pop(50ms) on empty = %v, %v after %v", got, err, time.Since(begin))
+	}
+
+	// A negative timeout waits until something comes.
+	result := make(chan []int, 1)
+	go func() {
+		dst := make([]int, 4)
+		n, _ := q.Pop(dst, -1)
+		result <- dst[:n]
+	}()
+	select {
+	case got := <-result:
+		t.Fatalf("Pop(-1) returned %v with nothing pushed", got)
+	case <-time.After(quiet):
+	}
+	q.Push(42)
+	select {
+	case got := <-result:
+		if len(got) != 1 || got[0] != 42 {
+			t.Fatalf("Pop(-1) = %v", got)
+		}
+	case <-time.After(waitLong):
+		t.Fatal("Pop(-1) did not wake on Push")
+	}
+
+	// A positive timeout also wakes on Push.
+	go func() {
+		dst := make([]int, 4)
+		n, _ := q.Pop(dst, time.Hour)
+		result <- dst[:n]
+	}()
+	q.Push(43)
+	select {
+	case got := <-result:
+		if len(got) != 1 || got[0] != 43 {
+			t.Fatalf("Pop(1h) = %v", got)
+		}
+	case <-time.After(waitLong):
+		t.Fatal("Pop(1h) did not wake on Push")
+	}
+}
+
+func TestQueueFd(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t, 10)
+	checkReadable(t, q, false, "new")
+	q.Push(1)
+	checkReadable(t, q, true, "one waiting")
+	q.Push(2)
+	pop(t, q, 1, 0)
+	checkReadable(t, q, true, "one of two taken")
+	pop(t, q, 1, 0)
+	checkReadable(t, q, false, "all taken")
+	for round := range 3 { // raise and lower repeatedly
+		q.TryPush(round)
+		checkReadable(t, q, true, "pushed again")
+		pop(t, q, 10, 0)
+		checkReadable(t, q, false, "taken again")
+	}
+	pop(t, q, 10, 0) // an empty Pop does not disturb it
+	checkReadable(t, q, false, "empty pop")
+}
+
+func TestQueueClose(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t, 10)
+	q.Push(1)
+	q.Push(2)
+	q.Close()
+	checkReadable(t, q, true, "closed with items")
+	got, err := pop(t, q, 1, -1)
+	must(t, "Pop after Close", err, nil)
+	if len(got) != 1 || got[0] != 1 {
+		t.Fatalf("Pop = %v", got)
+	}
+	got, err = pop(t, q, 10, 0)
+	if err != nil || len(got) != 1 || got[0] != 2 {
+		t.Fatalf("Pop = %v, %v", got, err)
+	}
+	checkReadable(t, q, true, "closed and drained")
+	for _, timeout := range []time.Duration{0, time.Millisecond, -1} {
+		_, err = pop(t, q, 10, timeout)
+		must(t, "Pop on a closed, empty queue", err, ErrServerClosed)
+	}
+	checkReadable(t, q, true, "after ErrServerClosed")
+	q.Close() // again: harmless
+	checkReadable(t, q, true, "closed twice")
+}
+
+func TestQueueCloseWakesWaiters(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t, 10)
+	const waiters = 4
+	errs := make(chan error, waiters)
+	for range waiters {
+		go func() {
+			_, err := q.Pop(make([]int, 1), -1)
+			errs <- err
+		}()
+	}
+	q.Close()
+	for range waiters {
+		select {
+		case err := <-errs:
+			must(t, "Pop", err, ErrServerClosed)
+		case <-time.After(waitLong):
+			t.Fatal("a waiting Pop was not woken by Close")
+		}
+	}
+}
+
+func TestQueueManyConsumers(t *testing.T) {
+	t.Parallel()
+	const producers, consumers, each = 4, 4, 5000
+	q := newQueue(t, 16)
+
+	var seen [producers * each]int32
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for c := range consumers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dst := make([]int, 1+c*3) // different batch sizes
+			for {
+				n, err := q.Pop(dst, -1)
+				if err == ErrServerClosed {
+					return
+				}
+				if err != nil || n == 0 {
+					t.Errorf("Pop(-1) = %d, %v", n, err)
+					return
+				}
+				mu.Lock()
+				for _, v := range dst[:n] {
+					seen[v]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	var pw sync.WaitGroup
+	for p := range producers {
+		pw.Add(1)
+		go func() {
+			defer pw.Done()
+			for i := range each {
+				v := p*each + i
+				if i%2 == 0 {
+					q.Push(v)
+					continue
+				}
+				for !q.TryPush(v) { // full: let the consumers catch up
+					time.Sleep(10 * time.Microsecond)
+				}
+			}
+		}()
+	}
+	pw.Wait()
+	q.Close()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(waitLong):
+		t.Fatal("consumers did not finish after Close")
+	}
+	for v, n := range seen {
+		if n != 1 {
+			t.Fatalf("item %d delivered %d times", v, n)
+		}
+	}
+	checkReadable(t, q, true, "closed and drained")
+}
+
+// The descriptor goes up and down under concurrent use; once the
+// producers stop and the queue is empty it must be unreadable.
+func TestQueueFdSettles(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t, 1<<20)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dst := make([]int, 2)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				q.Pop(dst, time.Millisecond)
+			}
+		}()
+	}
+	for i := range 20000 {
+		q.Push(i)
+	}
+	// Drain what is left from here, then stop the consumers.
+	for {
+		got, _ := pop(t, q, 100, 10*time.Millisecond)
+		if len(got) == 0 {
+			break
+		}
+	}
+	close(stop)
+	wg.Wait()
+	pop(t, q, 1<<20, 0)
+	checkReadable(t, q, false, "empty after concurrent use")
+	q.Push(1)
+	checkReadable(t, q, true, "one waiting after concurrent use")
+}

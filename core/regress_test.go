@@ -1,0 +1,269 @@
+package core
+
+// Regression tests for bugs found in core; each comment says what must
+// hold and what used to break it.
+
+import (
+	"io"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Shutdown must close idle keep-alive connections and drain even when
+// they fill MaxConnections.
+//
+// It broke when: limitedListener.Accept waits for a free slot before it calls
+// Accept, so at the cap the Serve goroutine sits in a channel send that
+// closing the listener does not interrupt. http.Server.Shutdown (and
+// Close) first wait for every Serve goroutine to return
+// (listenerGroup.Wait) and only then close idle connections, so drain
+// waits for a slot that only an idle connection closing could free: Done
+// stays open until the clients leave or IdleTimeout (60 s by default)
+// passes, whatever the grace, and the kill deadline cannot help because
+// hs.Shutdown is not watching its context yet.
+func TestShutdownAtMaxConnections(t *testing.T) {
+	t.Parallel()
+	ts := start(t, Config{MaxConnections: 2}, false, respondOK)
+	for range 2 {
+		c := dial(t, ts.addr)
+		c.get("/")
+		c.expect(200, "/")
+	}
+	ts.Shutdown(100 * time.Millisecond)
+	select {
+	case <-ts.Done():
+	case <-time.After(waitLong):
+		t.Fatalf("Done not closed %v after Shutdown(100ms) with idle connections at MaxConnections", waitLong)
+	}
+}
+
+// A request that porter refuses gets its status and then its connection
+// is closed (porter.h, porter_config: "A request over a limit gets the
+// status named and its connection is closed").
+//
+// It broke when: reject sets "Connection: close" and returns, but net/http's
+// finishRequest then closes the request body, and body.Close reads up to
+// 256 KiB of an unread body looking for its end, to reuse the
+// connection. A declared body of at most MaxBodyBytes+256 KiB that the
+// client does not send (it waits for "100 Continue", or was just told
+// 413), or a chunked body that goes on, keeps the handler goroutine
+// reading with no deadline: the connection stays open until the client
+// sends the body or leaves. The same happens when the host refuses
+// (503) or the response timeout fires while a streamed body is unread.
+func TestRejectClosesConnection(t *testing.T) {
+	t.Parallel()
+	for _, tt := range bodyTooLarge {
+		if tt.closes {
+			continue
+		}
+		t.Run("413 "+tt.name, func(t *testing.T) {
+			t.Parallel()
+			ts := start(t, Config{MaxBodyBytes: 1024}, false, nil)
+			c := dial(t, ts.addr)
+			c.send(tt.raw)
+			c.expect(413, "Request Entity Too Large\n")
+			c.expectClosed()
+		})
+	}
+	t.Run("503 refused with a streamed body unsent", func(t *testing.T) {
+		t.Parallel()
+		ts := start(t, Config{StreamBodies: true}, false, func(h *held) bool { return false })
+		c := dial(t, ts.addr)
+		c.send("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n")
+		c.expect(503, "Service Unavailable\n")
+		c.expectClosed()
+	})
+}
+
+// A request head far over MaxHeaderBytes gets net/http's own 431, after
+// which net/http half-closes the connection (CloseWrite), lingers and
+// closes, so that the client reads the 431 and then EOF.
+//
+// It broke when: limitedConn embeds the net.Conn interface, which hides
+// *net.TCPConn's CloseWrite; net/http's closeWriteAndWait finds no
+// closeWriter, sleeps, and closes a socket that still holds unread
+// request bytes: the kernel sends RST instead of FIN and the client gets
+// "connection reset by peer" (here while reading the 431's body, which
+// runs to EOF), or loses the response altogether. The same lingering
+// close is used after a request body limit is hit.
+func TestLimitedConnCloseWrite(t *testing.T) {
+	t.Parallel()
+	t.Run("the wrapped connection", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+				defer c.Close()
+				io.Copy(io.Discard, c)
+			}
+		}()
+		c, err := newConnLimit(1).wrap(ln).Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, ok := c.(interface{ CloseWrite() error }); !ok {
+			t.Fatalf("%T has no CloseWrite; net/http cannot half-close it", c)
+		}
+	})
+	t.Run("431 from net/http", func(t *testing.T) {
+		ts := start(t, Config{MaxHeaderBytes: 2048}, false, respondOK)
+		c := dial(t, ts.addr)
+		c.send("GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + strings.Repeat("b", 20000) + "\r\n\r\n")
+		resp, body, err := c.readResponse("GET")
+		if err != nil {
+			t.Fatalf("reading the 431: %v", err)
+		}
+		if resp.StatusCode != 431 {
+			t.Fatalf("status %d %q", resp.StatusCode, body)
+		}
+	})
+}
+
+// ReadBody: "it returns 0, io.EOF at the end", and so it does in loop
+// mode.
+//
+// It broke when: in callback mode ReadBody passes net/http's body Read through,
+// which (as io.Reader allows) returns the last bytes together with
+// io.EOF. A Go host that takes io.EOF as "no bytes", as the comment says
+// it may, drops the end of the body. (capi's req_body_read returns n for
+// (n, io.EOF), so C hosts are not affected.)
+func TestBlockingReadBodyEndsWithZeroEOF(t *testing.T) {
+	t.Parallel()
+	ts := start(t, Config{StreamBodies: true}, true, nil)
+	c := dial(t, ts.addr)
+	c.send("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello")
+	h := ts.next(t)
+	var body []byte
+	buf := make([]byte, 64)
+	for {
+		n, err := h.ReadBody(buf)
+		if err == io.EOF {
+			if n != 0 {
+				t.Errorf("ReadBody = %d, io.EOF; the comment promises 0, io.EOF", n)
+			}
+			break
+		}
+		must(t, "ReadBody", err, nil)
+		body = append(body, buf[:n]...)
+	}
+	must(t, "Respond", h.Respond(200, nil, body), nil)
+	c.expect(200, "hello")
+}
+
+// porter.h: the host gets PORTER_EV_ABORT with PORTER_ECLOSED for what
+// is left at the shutdown deadline. A callback handler runs inside
+// Host.Request and may block there in req_body_read.
+//
+// It broke when: the exchange's run loop, which watches the kill switch, starts
+// only after Host.Request returns. At the deadline drain's hs.Close()
+// closes the connection under the blocked read; readBody takes the
+// error as the client's and calls fail(ErrPeer, 400) first, and fail
+// keeps the first cause. The same race exists, less often, when the read
+// blocks on another goroutine after Request returned: run's select on
+// kill competes with the read failing. fail could prefer
+// ErrServerClosed once s.kill is closed.
+func TestShutdownCauseForReadInsideRequest(t *testing.T) {
+	t.Parallel()
+	const n = 5
+	got := make(chan *held, n)
+	reads := make(chan error, n)
+	ts := start(t, Config{StreamBodies: true}, true, func(h *held) bool {
+		got <- h
+		_, err := h.ReadBody(make([]byte, 10)) // the body never comes
+		reads <- err
+		return true
+	})
+	var hs []*held
+	for range n {
+		c := dial(t, ts.addr)
+		c.send("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n")
+		select {
+		case h := <-got:
+			hs = append(hs, h)
+		case <-time.After(waitLong):
+			t.Fatal("no request")
+		}
+	}
+	ts.Shutdown(50 * time.Millisecond)
+	for range n {
+		select {
+		case err := <-reads:
+			must(t, "ReadBody at the deadline", err, ErrAborted)
+		case <-time.After(waitLong):
+			t.Fatal("ReadBody still blocked after the shutdown deadline")
+		}
+	}
+	wrong := 0
+	for _, h := range hs {
+		for k := h.event(t); k != EventAbort; k = h.event(t) {
+		}
+		if h.Cause() != ErrServerClosed {
+			wrong++
+		}
+	}
+	if wrong > 0 {
+		t.Fatalf("%d of %d exchanges aborted at the shutdown deadline report Cause() = ErrPeer, want ErrServerClosed", wrong, n)
+	}
+}
+
+// porter.h, response_timeout_ms: "for the host to start a response,
+// else 503 and PORTER_EV_ABORT". In callback mode the handler runs
+// inside Host.Request.
+//
+// It broke when: run starts the ResponseTimeout timer only after Host.Request
+// returns, so a callback handler that takes longer than the timeout
+// before responding (all inside its callback, the usual case) is never
+// timed out: its late response goes through.
+func TestResponseTimeoutInsideRequest(t *testing.T) {
+	t.Parallel()
+	responded := make(chan error, 1)
+	ts := start(t, Config{ResponseTimeout: 100 * time.Millisecond}, true, func(h *held) bool {
+		time.Sleep(500 * time.Millisecond) // the scenario: a slow handler
+		responded <- h.Respond(200, nil, []byte("late"))
+		return true
+	})
+	c := dial(t, ts.addr)
+	c.get("/")
+	resp, body := c.response("GET")
+	if resp.StatusCode != 503 {
+		t.Errorf("client got %d %q 500ms into a 100ms response timeout, want 503", resp.StatusCode, body)
+	}
+	if err := <-responded; err != ErrAborted {
+		t.Errorf("late Respond = %v, want ErrAborted", err)
+	}
+}
+
+// EventAbort comes only after the host's Request call returned, even when
+// porter answers 503 while a callback handler is still running in it.
+func TestAbortEventAfterRequestReturns(t *testing.T) {
+	t.Parallel()
+	var returned atomic.Bool
+	got := make(chan *held, 1)
+	ts := start(t, Config{ResponseTimeout: 100 * time.Millisecond}, true, func(h *held) bool {
+		time.Sleep(400 * time.Millisecond) // past the deadline, inside Request
+		if len(h.events) > 0 {
+			t.Error("EventAbort came while Request was still running")
+		}
+		returned.Store(true)
+		got <- h
+		return true
+	})
+	c := dial(t, ts.addr)
+	c.get("/")
+	resp, _ := c.response("GET")
+	if resp.StatusCode != 503 {
+		t.Fatalf("status %d, want 503 at the deadline", resp.StatusCode)
+	}
+	h := <-got
+	if k := h.event(t); k != EventAbort || !returned.Load() || h.Cause() != ErrTimeout {
+		t.Fatalf("event %v, cause %v (Request returned: %v), want EventAbort for ErrTimeout after Request returned",
+			k, h.Cause(), returned.Load())
+	}
+}
