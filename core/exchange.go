@@ -201,7 +201,7 @@ func (x *Exchange) write(p []byte, whole bool) (int, error) {
 			return 0, nil
 		}
 		if err := x.writeBody(p, !whole); err != nil {
-			x.fail(ErrPeer, 0)
+			x.fail(ioCause(err), 0)
 			return 0, ErrAborted
 		}
 		return len(p), nil
@@ -328,13 +328,22 @@ func (x *Exchange) readBody(p []byte) (int, error) {
 		x.rc.SetReadDeadline(time.Time{})
 	}
 	if err != nil && err != io.EOF {
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			x.fail(ErrTimeout, http.StatusRequestTimeout)
-		} else {
-			x.fail(ErrPeer, http.StatusBadRequest)
+		status := http.StatusBadRequest
+		if ioCause(err) == ErrTimeout {
+			status = http.StatusRequestTimeout
 		}
+		x.fail(ioCause(err), status)
 	}
 	return n, err
+}
+
+// ioCause says why a read or write on the connection failed: a deadline
+// passed, or the client went away or broke the protocol.
+func ioCause(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return ErrTimeout
+	}
+	return ErrPeer
 }
 
 // takeBody serves a non-blocking read from the read-ahead buffer,
@@ -507,7 +516,7 @@ func (x *Exchange) pump() bool {
 		err := x.writeBody(out, st != stateEnded) // the end of the exchange flushes
 		x.wmu.Unlock()
 		if err != nil {
-			x.fail(ErrPeer, 0)
+			x.fail(ioCause(err), 0)
 			return false
 		}
 		if owed {

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -270,8 +269,7 @@ func (x *Exchange) bufferBody() int {
 }
 
 func bodyError(err error) int {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if ioCause(err) == ErrTimeout {
 		return http.StatusRequestTimeout
 	}
 	return http.StatusBadRequest
