@@ -124,15 +124,29 @@ func (s *server) fail(rc C.int, detail string) C.int {
 	return rc
 }
 
-// serverOf restores a server handle, or nil.
-func serverOf(p *C.porter_server) *server {
+// serverOf looks a server handle up; every server_* export but
+// server_new starts here.
+func serverOf(p *C.porter_server) (*server, C.int) {
+	if forked() {
+		return nil, C.PORTER_EFORK
+	}
+	if p == nil {
+		return nil, C.PORTER_EINVAL
+	}
 	s, _ := pointer.Restore(unsafe.Pointer(p)).(*server)
-	return s
+	if s == nil {
+		return nil, C.PORTER_EHANDLE
+	}
+	return s, C.PORTER_OK
 }
 
-// copyOut copies s into a caller's buffer with snprintf semantics.
+// copyOut copies s into a caller's buffer with snprintf semantics (a
+// NULL buffer of capacity 0 asks for the length only).
 func copyOut(s string, buf *C.char, capacity C.size_t) C.int {
-	if buf != nil && capacity > 0 {
+	if buf == nil && capacity > 0 {
+		return C.PORTER_EINVAL
+	}
+	if capacity > 0 {
 		dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), capacity)
 		dst[copy(dst[:capacity-1], s)] = 0
 	}
@@ -154,8 +168,11 @@ func server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 	var c C.porter_config // a host's older, shorter struct leaves the rest zero
 	if cfg != nil {
 		const known = C.sizeof_porter_config
+		// The struct as of 0.1; when fields are added, this stays the
+		// smallest size porter accepts.
+		const oldest = C.sizeof_porter_config
 		size := int(cfg.size)
-		if size < int(unsafe.Offsetof(c.stream_bodies)) {
+		if size < oldest {
 			return C.PORTER_EINVAL
 		}
 		given := unsafe.Slice((*byte)(unsafe.Pointer(cfg)), size)
@@ -166,7 +183,10 @@ func server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 		}
 		copy(unsafe.Slice((*byte)(unsafe.Pointer(&c)), known), given)
 	}
-	ints := []C.int{c.stream_bodies, c.queue_depth, c.max_connections, c.max_header_count,
+	if c.stream_bodies != 0 && c.stream_bodies != 1 {
+		return C.PORTER_EINVAL
+	}
+	ints := []C.int{c.queue_depth, c.max_connections, c.max_header_count,
 		c.header_timeout_ms, c.body_timeout_ms, c.idle_timeout_ms, c.write_timeout_ms,
 		c.response_timeout_ms}
 	for _, v := range ints {
@@ -214,12 +234,9 @@ func server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 //export server_listen
 func server_listen(p *C.porter_server, addr *C.porter_cchar) (rc C.int) {
 	defer guard(&rc)
-	if forked() {
-		return C.PORTER_EFORK
-	}
-	s := serverOf(p)
+	s, rc := serverOf(p)
 	if s == nil {
-		return C.PORTER_EHANDLE
+		return rc
 	}
 	if addr == nil {
 		return C.PORTER_EINVAL
@@ -237,12 +254,9 @@ func server_listen(p *C.porter_server, addr *C.porter_cchar) (rc C.int) {
 //export server_addr
 func server_addr(p *C.porter_server, index C.int, buf *C.char, capacity C.size_t) (rc C.int) {
 	defer guard(&rc)
-	if forked() {
-		return C.PORTER_EFORK
-	}
-	s := serverOf(p)
+	s, rc := serverOf(p)
 	if s == nil {
-		return C.PORTER_EHANDLE
+		return rc
 	}
 	a := s.core.Addr(int(index))
 	if a == nil {
@@ -254,12 +268,9 @@ func server_addr(p *C.porter_server, index C.int, buf *C.char, capacity C.size_t
 //export server_errmsg
 func server_errmsg(p *C.porter_server, buf *C.char, capacity C.size_t) (rc C.int) {
 	defer guard(&rc)
-	if forked() {
-		return C.PORTER_EFORK
-	}
-	s := serverOf(p)
+	s, rc := serverOf(p)
 	if s == nil {
-		return C.PORTER_EHANDLE
+		return rc
 	}
 	s.mu.Lock()
 	msg := s.errmsg
@@ -270,12 +281,9 @@ func server_errmsg(p *C.porter_server, buf *C.char, capacity C.size_t) (rc C.int
 //export server_start
 func server_start(p *C.porter_server) (rc C.int) {
 	defer guard(&rc)
-	if forked() {
-		return C.PORTER_EFORK
-	}
-	s := serverOf(p)
+	s, rc := serverOf(p)
 	if s == nil {
-		return C.PORTER_EHANDLE
+		return rc
 	}
 	if s.core.Start() != nil {
 		return s.fail(C.PORTER_ESTATE, "server_start: no listener, or already started")
@@ -286,12 +294,9 @@ func server_start(p *C.porter_server) (rc C.int) {
 //export server_serve
 func server_serve(p *C.porter_server) (rc C.int) {
 	defer guard(&rc)
-	if forked() {
-		return C.PORTER_EFORK
-	}
-	s := serverOf(p)
+	s, rc := serverOf(p)
 	if s == nil {
-		return C.PORTER_EHANDLE
+		return rc
 	}
 	if C.capi_in_handler() != 0 {
 		return C.PORTER_EBUSY
@@ -307,12 +312,9 @@ func server_serve(p *C.porter_server) (rc C.int) {
 //export server_shutdown
 func server_shutdown(p *C.porter_server, timeoutMS C.int) (rc C.int) {
 	defer guard(&rc)
-	if forked() {
-		return C.PORTER_EFORK
-	}
-	s := serverOf(p)
+	s, rc := serverOf(p)
 	if s == nil {
-		return C.PORTER_EHANDLE
+		return rc
 	}
 	if timeoutMS < 0 {
 		return C.PORTER_EINVAL
@@ -327,12 +329,9 @@ func server_free(p *C.porter_server) (rc C.int) {
 	if p == nil {
 		return C.PORTER_OK
 	}
-	if forked() {
-		return C.PORTER_EFORK
-	}
-	s := serverOf(p)
+	s, rc := serverOf(p)
 	if s == nil {
-		return C.PORTER_EHANDLE
+		return rc
 	}
 	if C.capi_in_handler() != 0 {
 		return C.PORTER_EBUSY
@@ -362,12 +361,9 @@ func server_free(p *C.porter_server) (rc C.int) {
 //export server_pollfd
 func server_pollfd(p *C.porter_server) (rc C.int) {
 	defer guard(&rc)
-	if forked() {
-		return C.PORTER_EFORK
-	}
-	s := serverOf(p)
+	s, rc := serverOf(p)
 	if s == nil {
-		return C.PORTER_EHANDLE
+		return rc
 	}
 	if s.queue == nil {
 		return C.PORTER_ESTATE
@@ -378,12 +374,9 @@ func server_pollfd(p *C.porter_server) (rc C.int) {
 //export server_next
 func server_next(p *C.porter_server, events *C.porter_event, max C.int, timeoutMS C.int) (rc C.int) {
 	defer guard(&rc)
-	if forked() {
-		return C.PORTER_EFORK
-	}
-	s := serverOf(p)
+	s, rc := serverOf(p)
 	if s == nil {
-		return C.PORTER_EHANDLE
+		return rc
 	}
 	if s.queue == nil {
 		return C.PORTER_ESTATE

@@ -513,7 +513,9 @@ func (x *Exchange) pump() bool {
 		if h != nil {
 			x.writeHead(h.status, h.header, x.length)
 		}
-		err := x.writeBody(out, st != stateEnded) // the end of the exchange flushes
+		// The end of the exchange flushes, but a cut one closes the
+		// connection without: flush what the client is owed first.
+		err := x.writeBody(out, st != stateEnded || cut)
 		x.wmu.Unlock()
 		if err != nil {
 			x.fail(ioCause(err), 0)

@@ -101,8 +101,9 @@ func (s *Server) Start() error {
 	}
 	s.started = true
 	limit := newConnLimit(s.cfg.MaxConnections)
-	for _, ln := range s.listeners {
-		go s.hs.Serve(limit.wrap(ln))
+	for i, ln := range s.listeners {
+		s.listeners[i] = limit.wrap(ln) // so that closing it ends a waiting Accept
+		go s.hs.Serve(s.listeners[i])
 	}
 	return nil
 }
@@ -124,10 +125,10 @@ func (s *Server) Shutdown(grace time.Duration) {
 	s.stopping = true
 	s.killAt = at
 	s.killTimer = time.AfterFunc(grace, s.abortAll)
+	for _, ln := range s.listeners { // refuse new clients from now on
+		ln.Close()
+	}
 	if !s.started {
-		for _, ln := range s.listeners {
-			ln.Close()
-		}
 		s.abortAll()
 		close(s.done)
 		return

@@ -219,9 +219,9 @@ const char *porter_errname(int code);
  * server_new makes a server from cfg (NULL: loop mode, all defaults) and
  * stores it in *out. It does not listen yet.
  *
- * Returns: PORTER_EINVAL if out is NULL, cfg->size is too small, a field
- * is negative, or cfg is larger than porter knows and the unknown part is
- * not zero.
+ * Returns: PORTER_EINVAL if out is NULL, cfg->size is smaller than the
+ * struct of version 0.1, a field is negative, or cfg is larger than
+ * porter knows and the unknown part is not zero.
  */
 int server_new(const porter_config *cfg, porter_server **out);
 
@@ -271,8 +271,10 @@ int server_serve(porter_server *srv);
 /*
  * server_shutdown stops accepting and returns at once. Requests in flight
  * may finish for timeout_ms more; then porter aborts what is left (the
- * host gets PORTER_EV_ABORT with PORTER_ECLOSED). Idle connections close
- * now. Calling it again only shortens the deadline.
+ * host gets PORTER_EV_ABORT with PORTER_ECLOSED). Idle keep-alive
+ * connections close now; a connection that has not sent its first
+ * request yet may still carry one, so it gets until the deadline too.
+ * Calling it again only shortens the deadline.
  */
 int server_shutdown(porter_server *srv, int timeout_ms);
 
