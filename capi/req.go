@@ -12,11 +12,9 @@ import (
 	"unsafe"
 )
 
-// requestOf looks a handle up; every req_* export starts here.
+// requestOf looks a handle up; every req_* export starts here (exports.c
+// has checked for a fork).
 func requestOf(h C.porter_req) (*request, C.int) {
-	if forked() {
-		return nil, C.PORTER_EFORK
-	}
 	r := requests.get(uint64(h))
 	if r == nil {
 		return nil, C.PORTER_EHANDLE
@@ -37,8 +35,8 @@ func (r *request) end(err error) C.int {
 	return code(err)
 }
 
-//export req_view
-func req_view(h C.porter_req, out **C.porter_crequest) (rc C.int) {
+//export capi_req_view
+func capi_req_view(h C.porter_req, out **C.porter_crequest) (rc C.int) {
 	defer guard(&rc)
 	r, rc := requestOf(h)
 	if r == nil {
@@ -51,8 +49,8 @@ func req_view(h C.porter_req, out **C.porter_crequest) (rc C.int) {
 	return C.PORTER_OK
 }
 
-//export req_header
-func req_header(h C.porter_req, name *C.porter_cchar, nameLen C.size_t, value **C.porter_cchar, valueLen *C.size_t) (rc C.int) {
+//export capi_req_header
+func capi_req_header(h C.porter_req, name *C.porter_cchar, nameLen C.size_t, value **C.porter_cchar, valueLen *C.size_t) (rc C.int) {
 	defer guard(&rc)
 	r, rc := requestOf(h)
 	if r == nil {
@@ -72,8 +70,8 @@ func req_header(h C.porter_req, name *C.porter_cchar, nameLen C.size_t, value **
 	return C.PORTER_ENOTFOUND
 }
 
-//export req_set_data
-func req_set_data(h C.porter_req, data unsafe.Pointer) (rc C.int) {
+//export capi_req_set_data
+func capi_req_set_data(h C.porter_req, data unsafe.Pointer) (rc C.int) {
 	defer guard(&rc)
 	r, rc := requestOf(h)
 	if r == nil {
@@ -83,8 +81,8 @@ func req_set_data(h C.porter_req, data unsafe.Pointer) (rc C.int) {
 	return C.PORTER_OK
 }
 
-//export req_body_read
-func req_body_read(h C.porter_req, buf unsafe.Pointer, capacity C.size_t) (rc C.int) {
+//export capi_req_body_read
+func capi_req_body_read(h C.porter_req, buf unsafe.Pointer, capacity C.size_t) (rc C.int) {
 	defer guard(&rc)
 	r, rc := requestOf(h)
 	if r == nil {
@@ -104,8 +102,8 @@ func req_body_read(h C.porter_req, buf unsafe.Pointer, capacity C.size_t) (rc C.
 	return C.int(n)
 }
 
-//export req_respond
-func req_respond(h C.porter_req, status C.int, headers *C.porter_cheader, count C.size_t, body *C.porter_cvoid, bodyLen C.size_t) (rc C.int) {
+//export capi_req_respond
+func capi_req_respond(h C.porter_req, status C.int, headers *C.porter_cheader, count C.size_t, body *C.porter_cvoid, bodyLen C.size_t) (rc C.int) {
 	defer guard(&rc)
 	r, rc := requestOf(h)
 	if r == nil {
@@ -119,8 +117,8 @@ func req_respond(h C.porter_req, status C.int, headers *C.porter_cheader, count 
 	return r.end(r.x.Respond(int(status), hs, b))
 }
 
-//export req_write_head
-func req_write_head(h C.porter_req, status C.int, headers *C.porter_cheader, count C.size_t, length C.int64_t) (rc C.int) {
+//export capi_req_write_head
+func capi_req_write_head(h C.porter_req, status C.int, headers *C.porter_cheader, count C.size_t, length C.int64_t) (rc C.int) {
 	defer guard(&rc)
 	r, rc := requestOf(h)
 	if r == nil {
@@ -133,8 +131,8 @@ func req_write_head(h C.porter_req, status C.int, headers *C.porter_cheader, cou
 	return code(r.x.WriteHead(int(status), hs, int64(length)))
 }
 
-//export req_write
-func req_write(h C.porter_req, data *C.porter_cvoid, n C.size_t) (rc C.int) {
+//export capi_req_write
+func capi_req_write(h C.porter_req, data *C.porter_cvoid, n C.size_t) (rc C.int) {
 	defer guard(&rc)
 	r, rc := requestOf(h)
 	if r == nil {
@@ -151,8 +149,8 @@ func req_write(h C.porter_req, data *C.porter_cvoid, n C.size_t) (rc C.int) {
 	return C.int(written)
 }
 
-//export req_finish
-func req_finish(h C.porter_req) (rc C.int) {
+//export capi_req_finish
+func capi_req_finish(h C.porter_req) (rc C.int) {
 	defer guard(&rc)
 	r, rc := requestOf(h)
 	if r == nil {
@@ -161,8 +159,8 @@ func req_finish(h C.porter_req) (rc C.int) {
 	return r.end(r.x.Finish())
 }
 
-//export req_abort
-func req_abort(h C.porter_req) (rc C.int) {
+//export capi_req_abort
+func capi_req_abort(h C.porter_req) (rc C.int) {
 	defer guard(&rc)
 	r, rc := requestOf(h)
 	if r == nil {

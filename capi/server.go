@@ -125,11 +125,8 @@ func (s *server) fail(rc C.int, detail string) C.int {
 }
 
 // serverOf looks a server handle up; every server_* export but
-// server_new starts here.
+// server_new starts here (exports.c has checked for a fork).
 func serverOf(p *C.porter_server) (*server, C.int) {
-	if forked() {
-		return nil, C.PORTER_EFORK
-	}
 	if p == nil {
 		return nil, C.PORTER_EINVAL
 	}
@@ -155,12 +152,9 @@ func copyOut(s string, buf *C.char, capacity C.size_t) C.int {
 
 func millis(ms C.int) time.Duration { return time.Duration(ms) * time.Millisecond }
 
-//export server_new
-func server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
+//export capi_server_new
+func capi_server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 	defer guard(&rc)
-	if forked() {
-		return C.PORTER_EFORK
-	}
 	if out == nil {
 		return C.PORTER_EINVAL
 	}
@@ -231,8 +225,8 @@ func server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 	return C.PORTER_OK
 }
 
-//export server_listen
-func server_listen(p *C.porter_server, addr *C.porter_cchar) (rc C.int) {
+//export capi_server_listen
+func capi_server_listen(p *C.porter_server, addr *C.porter_cchar) (rc C.int) {
 	defer guard(&rc)
 	s, rc := serverOf(p)
 	if s == nil {
@@ -251,8 +245,8 @@ func server_listen(p *C.porter_server, addr *C.porter_cchar) (rc C.int) {
 	return C.int(i)
 }
 
-//export server_addr
-func server_addr(p *C.porter_server, index C.int, buf *C.char, capacity C.size_t) (rc C.int) {
+//export capi_server_addr
+func capi_server_addr(p *C.porter_server, index C.int, buf *C.char, capacity C.size_t) (rc C.int) {
 	defer guard(&rc)
 	s, rc := serverOf(p)
 	if s == nil {
@@ -265,8 +259,8 @@ func server_addr(p *C.porter_server, index C.int, buf *C.char, capacity C.size_t
 	return copyOut(a.String(), buf, capacity)
 }
 
-//export server_errmsg
-func server_errmsg(p *C.porter_server, buf *C.char, capacity C.size_t) (rc C.int) {
+//export capi_server_errmsg
+func capi_server_errmsg(p *C.porter_server, buf *C.char, capacity C.size_t) (rc C.int) {
 	defer guard(&rc)
 	s, rc := serverOf(p)
 	if s == nil {
@@ -278,8 +272,8 @@ func server_errmsg(p *C.porter_server, buf *C.char, capacity C.size_t) (rc C.int
 	return copyOut(msg, buf, capacity)
 }
 
-//export server_start
-func server_start(p *C.porter_server) (rc C.int) {
+//export capi_server_start
+func capi_server_start(p *C.porter_server) (rc C.int) {
 	defer guard(&rc)
 	s, rc := serverOf(p)
 	if s == nil {
@@ -291,8 +285,8 @@ func server_start(p *C.porter_server) (rc C.int) {
 	return C.PORTER_OK
 }
 
-//export server_serve
-func server_serve(p *C.porter_server) (rc C.int) {
+//export capi_server_serve
+func capi_server_serve(p *C.porter_server) (rc C.int) {
 	defer guard(&rc)
 	s, rc := serverOf(p)
 	if s == nil {
@@ -309,8 +303,8 @@ func server_serve(p *C.porter_server) (rc C.int) {
 	return C.PORTER_OK
 }
 
-//export server_shutdown
-func server_shutdown(p *C.porter_server, timeoutMS C.int) (rc C.int) {
+//export capi_server_shutdown
+func capi_server_shutdown(p *C.porter_server, timeoutMS C.int) (rc C.int) {
 	defer guard(&rc)
 	s, rc := serverOf(p)
 	if s == nil {
@@ -323,12 +317,9 @@ func server_shutdown(p *C.porter_server, timeoutMS C.int) (rc C.int) {
 	return C.PORTER_OK
 }
 
-//export server_free
-func server_free(p *C.porter_server) (rc C.int) {
+//export capi_server_free
+func capi_server_free(p *C.porter_server) (rc C.int) {
 	defer guard(&rc)
-	if p == nil {
-		return C.PORTER_OK
-	}
 	s, rc := serverOf(p)
 	if s == nil {
 		return rc
@@ -358,8 +349,8 @@ func server_free(p *C.porter_server) (rc C.int) {
 	return C.PORTER_OK
 }
 
-//export server_pollfd
-func server_pollfd(p *C.porter_server) (rc C.int) {
+//export capi_server_pollfd
+func capi_server_pollfd(p *C.porter_server) (rc C.int) {
 	defer guard(&rc)
 	s, rc := serverOf(p)
 	if s == nil {
@@ -371,8 +362,8 @@ func server_pollfd(p *C.porter_server) (rc C.int) {
 	return C.int(s.queue.Fd())
 }
 
-//export server_next
-func server_next(p *C.porter_server, events *C.porter_event, max C.int, timeoutMS C.int) (rc C.int) {
+//export capi_server_next
+func capi_server_next(p *C.porter_server, events *C.porter_event, max C.int, timeoutMS C.int) (rc C.int) {
 	defer guard(&rc)
 	s, rc := serverOf(p)
 	if s == nil {

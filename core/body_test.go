@@ -378,3 +378,38 @@ func TestBodyTooLarge(t *testing.T) {
 		}
 	})
 }
+
+// A response given before a streamed body is read: a small rest is read
+// past so the connection carries the next request; a client waiting for
+// "100 Continue" is not asked for its body, and one with much left is not
+// waited for: those connections close after the response.
+func TestUnreadStreamedBody(t *testing.T) {
+	eachMode(t, func(t *testing.T, blocking bool) {
+		ts := start(t, Config{StreamBodies: true}, blocking, nil)
+
+		c := dial(t, ts.addr)
+		c.send("POST /early HTTP/1.1\r\nHost: u\r\nContent-Length: 5\r\n\r\nhello")
+		must(t, "Respond", ts.next(t).Respond(200, nil, []byte("early")), nil)
+		c.expect(200, "early")
+		c.get("/next")
+		must(t, "Respond", ts.next(t).Respond(200, nil, []byte("next")), nil)
+		c.expect(200, "next")
+
+		c = dial(t, ts.addr)
+		c.send("POST /wait HTTP/1.1\r\nHost: u\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+		must(t, "Respond", ts.next(t).Respond(200, nil, []byte("no")), nil)
+		c.expect(200, "no") // not preceded by "100 Continue"
+		c.expectClosed()
+
+		c = dial(t, ts.addr)
+		big := maxDrain + 64<<10
+		c.send(fmt.Sprintf("POST /big HTTP/1.1\r\nHost: u\r\nContent-Length: %d\r\n\r\n", big))
+		go c.Write(pattern(big)) // may fail once the server closes
+		must(t, "Respond", ts.next(t).Respond(200, nil, []byte("big")), nil)
+		c.expect(200, "big")
+		c.SetReadDeadline(time.Now().Add(waitLong))
+		if _, err := c.r.ReadByte(); err == nil {
+			t.Fatal("the connection carried on past a large unread body")
+		}
+	})
+}

@@ -87,11 +87,13 @@ type Exchange struct {
 	cut       bool   // the host ended without a complete response
 	owesWrite bool   // a write said ErrWouldBlock: EventWritable is due
 	owesBody  bool   // a read said ErrWouldBlock: EventBody is due
+	bodyAsked bool   // the host has read the body (so 100 Continue went out)
 
 	wmu sync.Mutex // serializes writes to w
 
 	rmu      sync.Mutex    // serializes reads of the body
 	bodyRead int           // buffered bodies: bytes the host has read
+	consumed int64         // streamed bodies: bytes read off the connection
 	in       []byte        // streamed bodies, non-blocking mode: read ahead
 	inErr    error         // how the read-ahead ended (io.EOF when complete)
 	reading  bool          // the read-ahead goroutine runs
@@ -291,6 +293,7 @@ func (x *Exchange) ReadBody(p []byte) (int, error) {
 		x.mu.Unlock()
 		return 0, ErrAborted
 	}
+	x.bodyAsked = true
 	x.mu.Unlock()
 	if !x.s.cfg.StreamBodies {
 		x.rmu.Lock()
@@ -322,6 +325,7 @@ func (x *Exchange) ReadBody(p []byte) (int, error) {
 func (x *Exchange) readBody(p []byte) (int, error) {
 	x.rc.SetReadDeadline(time.Now().Add(x.s.cfg.BodyTimeout))
 	n, err := x.r.Body.Read(p)
+	x.consumed += int64(n)
 	if err == io.EOF {
 		// net/http now watches the idle connection for the client going
 		// away; the body's deadline must not look like that.
@@ -539,12 +543,40 @@ func (x *Exchange) pump() bool {
 		x.stopWriting()
 		panic(http.ErrAbortHandler)
 	}
-	if x.s.cfg.StreamBodies && !interrupted {
-		// net/http discards what is left of the body to keep the
-		// connection; a client that stalls must not hold it forever.
-		x.rc.SetReadDeadline(time.Now().Add(x.s.cfg.BodyTimeout))
+	switch {
+	case interrupted:
+		endConnection(x.r) // the rest of the body was not read
+	case x.s.cfg.StreamBodies:
+		x.drainBody()
 	}
 	return true
+}
+
+// maxDrain is how much of an unread body porter reads past to keep a
+// connection for the next request; with more left, it closes instead.
+const maxDrain = 256 << 10
+
+// drainBody reads past what is left of a streamed body once the response
+// is done, so that the connection can carry the next request: net/http
+// leaves that to the handler in full-duplex mode. A client still waiting
+// for "100 Continue" will not send its body, and one with much left
+// should not be waited for: their connections close.
+func (x *Exchange) drainBody() {
+	x.rmu.Lock()
+	defer x.rmu.Unlock()
+	x.mu.Lock()
+	asked := x.bodyAsked
+	x.mu.Unlock()
+	declared := x.r.ContentLength
+	if (!asked && x.r.Header.Get("Expect") != "") || declared-x.consumed > maxDrain {
+		endConnection(x.r)
+		return
+	}
+	x.rc.Flush() // a client may wait for the response before it sends more
+	x.rc.SetReadDeadline(time.Now().Add(x.s.cfg.BodyTimeout))
+	if _, err := io.CopyN(io.Discard, x.r.Body, maxDrain+1); err != io.EOF {
+		endConnection(x.r) // too much left, or the client stalled
+	}
 }
 
 // finishAborted carries out an abort on run's goroutine: the network
@@ -573,7 +605,7 @@ func (x *Exchange) answer() {
 		if status != 0 {
 			x.wmu.Lock() // a blocking host's calls wait, then see the abort
 			x.rc.SetWriteDeadline(time.Now().Add(x.s.cfg.WriteTimeout))
-			reject(x.w, status)
+			reject(x.w, x.r, status)
 			x.rc.Flush()
 			x.wmu.Unlock()
 		}

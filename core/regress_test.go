@@ -4,6 +4,7 @@ package core
 // hold and what used to break it.
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -266,4 +267,28 @@ func TestAbortEventAfterRequestReturns(t *testing.T) {
 		t.Fatalf("event %v, cause %v (Request returned: %v), want EventAbort for ErrTimeout after Request returned",
 			k, h.Cause(), returned.Load())
 	}
+}
+
+// What porter did not read of a body is never taken for a request: a
+// client that stalls in a body porter answered without reading, then
+// sends a request as the rest of that body, must not reach the host.
+//
+// It broke when: the rest was left to net/http's body Close, whose
+// failure (the body's read deadline passing) still let the connection be
+// reused, so the bytes that came next were read as a new request.
+func TestUnreadBodyNeverParsedAsRequest(t *testing.T) {
+	t.Parallel()
+	eachMode(t, func(t *testing.T, blocking bool) {
+		ts := start(t, Config{StreamBodies: true, BodyTimeout: 100 * time.Millisecond}, blocking, nil)
+		c := dial(t, ts.addr)
+		smuggled := "GET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n"
+		padding := maxDrain + 1
+		c.send(fmt.Sprintf("POST /outer HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n", padding+len(smuggled)))
+		c.send(string(pattern(padding)))
+		must(t, "Respond", ts.next(t).Respond(200, nil, []byte("outer")), nil)
+		c.expect(200, "outer")
+		time.Sleep(3 * 100 * time.Millisecond) // the client stalls past the body timeout
+		c.Write([]byte(smuggled))              // may fail: porter has closed
+		ts.noRequest(t, quiet)
+	})
 }

@@ -31,6 +31,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	listeners []net.Listener
+	limit     *connLimit
 	started   bool
 	stopping  bool
 	killAt    time.Time   // the shutdown deadline
@@ -57,6 +58,7 @@ func NewServer(cfg Config, host Host, blocking bool) *Server {
 		ReadHeaderTimeout: s.cfg.HeaderTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		ConnContext:       withConn,
 		ErrorLog:          quietLog,
 	}
 	s.hs.SetKeepAlivesEnabled(true)
@@ -100,9 +102,9 @@ func (s *Server) Start() error {
 		return ErrState
 	}
 	s.started = true
-	limit := newConnLimit(s.cfg.MaxConnections)
+	s.limit = newConnLimit(s.cfg.MaxConnections)
 	for i, ln := range s.listeners {
-		s.listeners[i] = limit.wrap(ln) // so that closing it ends a waiting Accept
+		s.listeners[i] = s.limit.wrap(ln) // so that closing it ends a waiting Accept
 		go s.hs.Serve(s.listeners[i])
 	}
 	return nil
@@ -133,6 +135,7 @@ func (s *Server) Shutdown(grace time.Duration) {
 		close(s.done)
 		return
 	}
+	s.limit.closeUnused()
 	go s.drain()
 }
 
@@ -181,7 +184,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.active.Add(1)
 	defer s.active.Done()
 	if status := s.check(r); status != 0 {
-		reject(w, status)
+		reject(w, r, status)
 		return
 	}
 	rc := http.NewResponseController(w)
@@ -199,7 +202,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.StreamBodies {
 		rc.EnableFullDuplex()
 	} else if status := x.bufferBody(); status != 0 {
-		reject(w, status)
+		reject(w, r, status)
 		return
 	}
 	if s.killed() {
@@ -208,7 +211,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.timer = time.AfterFunc(s.cfg.ResponseTimeout, x.expire)
 	defer x.timer.Stop()
 	if !s.host.Request(x) {
-		reject(w, http.StatusServiceUnavailable)
+		reject(w, r, http.StatusServiceUnavailable)
 		return
 	}
 	x.run()
@@ -276,12 +279,10 @@ func bodyError(err error) int {
 	return http.StatusBadRequest
 }
 
-// reject answers status with a short text body and closes the connection.
-// Whatever body the client sent or still sends is not read: the read
-// deadline passes at once, so net/http does not wait for the body before
-// it closes the connection.
-func reject(w http.ResponseWriter, status int) {
-	http.NewResponseController(w).SetReadDeadline(time.Now())
+// reject answers status with a short text body and ends the connection;
+// whatever body the client sent or still sends is not read.
+func reject(w http.ResponseWriter, r *http.Request, status int) {
+	endConnection(r)
 	h := w.Header()
 	h.Set("Connection", "close")
 	h.Set("Content-Type", "text/plain; charset=utf-8")

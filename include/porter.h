@@ -128,7 +128,10 @@ typedef struct porter_request {
     size_t remote_len;
     int version;          /* 10 for HTTP/1.0, 11 for HTTP/1.1 */
     int reserved;         /* 0 */
-    const porter_header *headers; /* every field, in order */
+    const porter_header *headers; /* every field; in 0.1: Host first,
+                                     then the others sorted by name, in
+                                     canonical case ("User-Agent"), each
+                                     name's values in order */
     size_t header_count;
     const void *body;     /* the whole body when bodies are buffered */
     size_t body_len;      /* 0 when bodies are streamed */
@@ -271,10 +274,11 @@ int server_serve(porter_server *srv);
 /*
  * server_shutdown stops accepting and returns at once. Requests in flight
  * may finish for timeout_ms more; then porter aborts what is left (the
- * host gets PORTER_EV_ABORT with PORTER_ECLOSED). Idle keep-alive
- * connections close now; a connection that has not sent its first
- * request yet may still carry one, so it gets until the deadline too.
- * Calling it again only shortens the deadline.
+ * host gets PORTER_EV_ABORT with PORTER_ECLOSED). Connections with no
+ * request in flight (idle keep-alive ones, and new ones that have sent
+ * nothing yet) close now; a request that comes on a connection after
+ * this call is not served, its connection closes instead. Calling it
+ * again only shortens the deadline.
  */
 int server_shutdown(porter_server *srv, int timeout_ms);
 
