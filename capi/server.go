@@ -152,6 +152,33 @@ func copyOut(s string, buf *C.char, capacity C.size_t) C.int {
 
 func millis(ms C.int) time.Duration { return time.Duration(ms) * time.Millisecond }
 
+// configV01 is the size of porter_config in version 0.1, the smallest a
+// host may pass. A newer porter reads a field only when the host's size
+// covers it, so a host built against an older header gets the defaults.
+const configV01 = C.sizeof_porter_config
+
+// readConfig copies the host's config; NULL means all defaults. A config
+// larger than porter knows is refused unless the unknown part is zero: a
+// newer host would be asking for something this porter cannot do.
+func readConfig(cfg *C.porter_cconfig) (c C.porter_config, ok bool) {
+	if cfg == nil {
+		return c, true
+	}
+	const known = C.sizeof_porter_config
+	size := int(cfg.size)
+	if size < configV01 {
+		return c, false
+	}
+	given := unsafe.Slice((*byte)(unsafe.Pointer(cfg)), size)
+	for _, b := range given[min(size, known):] {
+		if b != 0 {
+			return c, false
+		}
+	}
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&c)), known), given)
+	return c, true
+}
+
 //export capi_server_new
 func capi_server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 	defer guard(&rc)
@@ -159,23 +186,9 @@ func capi_server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 		return C.PORTER_EINVAL
 	}
 	*out = nil
-	var c C.porter_config // a host's older, shorter struct leaves the rest zero
-	if cfg != nil {
-		const known = C.sizeof_porter_config
-		// The struct as of 0.1; when fields are added, this stays the
-		// smallest size porter accepts.
-		const oldest = C.sizeof_porter_config
-		size := int(cfg.size)
-		if size < oldest {
-			return C.PORTER_EINVAL
-		}
-		given := unsafe.Slice((*byte)(unsafe.Pointer(cfg)), size)
-		for _, b := range given[min(size, known):] {
-			if b != 0 { // a newer host asks for something porter cannot do
-				return C.PORTER_EINVAL
-			}
-		}
-		copy(unsafe.Slice((*byte)(unsafe.Pointer(&c)), known), given)
+	c, ok := readConfig(cfg)
+	if !ok {
+		return C.PORTER_EINVAL
 	}
 	if c.stream_bodies != 0 && c.stream_bodies != 1 {
 		return C.PORTER_EINVAL
