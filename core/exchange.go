@@ -76,10 +76,10 @@ type Exchange struct {
 	timer    *time.Timer   // the response deadline
 	answered sync.Once     // the network side of an abort is done
 
-	mu        sync.Mutex
+	mu        sync.Mutex // guards the fields below
 	state     state
 	cause     error  // why porter aborted
-	status    int    // with rejectStatus: what porter answers when it aborts
+	status    int    // what porter answers when it aborts (0: it closes)
 	head      *head  // taken, not yet written (non-blocking mode)
 	out       []byte // body bytes taken, not yet written (non-blocking mode)
 	length    int64  // declared body length, -1 when unknown
@@ -88,15 +88,15 @@ type Exchange struct {
 	owesWrite bool   // a write said ErrWouldBlock: EventWritable is due
 	owesBody  bool   // a read said ErrWouldBlock: EventBody is due
 	bodyAsked bool   // the host has read the body (so 100 Continue went out)
+	in        []byte // streamed bodies, non-blocking mode: read ahead
+	inErr     error  // how the read-ahead ended (io.EOF when complete)
+	reading   bool   // the read-ahead goroutine runs
 
 	wmu sync.Mutex // serializes writes to w
 
-	rmu      sync.Mutex    // serializes reads of the body
+	rmu      sync.Mutex    // serializes reads of the body; guards below
 	bodyRead int           // buffered bodies: bytes the host has read
 	consumed int64         // streamed bodies: bytes read off the connection
-	in       []byte        // streamed bodies, non-blocking mode: read ahead
-	inErr    error         // how the read-ahead ended (io.EOF when complete)
-	reading  bool          // the read-ahead goroutine runs
 	room     chan struct{} // the host made room in `in`
 }
 
