@@ -3,11 +3,14 @@ PREFIX ?= /usr/local
 BUILD  ?= build
 export PATH := /usr/local/go/bin:$(PATH)
 
-# Debian packages the build and the tests need, by the command each gives.
-DEB_PACKAGES := cmake:cmake curl:curl gcc:gcc g++:g++ pkg-config:pkg-config \
-                timeout:coreutils
+# Debian packages the build and the tests need; `make bench` needs its
+# peers' too.
+TEST_PACKAGES  := cmake curl gcc g++ pkg-config binutils coreutils wrk
+BENCH_PACKAGES := $(TEST_PACKAGES) $(shell cat bench/peers/packages.txt)
+BENCH_OUT      := $(BUILD)/bench
 
-.PHONY: all help deps configure test test-go test-c demo install clean
+.PHONY: all help deps packages configure test test-go test-c test-bench demo bench \
+        install clean
 
 all: configure ## Build the library, the header checks and the C examples
 	cmake --build $(BUILD) -j2
@@ -16,19 +19,24 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 deps: ## Install missing build and test tools (Debian packages)
-	@missing=""; for pair in $(DEB_PACKAGES); do \
-	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	@$(MAKE) --no-print-directory packages PACKAGES="$(TEST_PACKAGES)"
+	@command -v go >/dev/null || { echo "porter needs Go 1.26 (https://go.dev/dl) on PATH or in /usr/local/go"; exit 1; }
+
+# packages installs the Debian PACKAGES that are missing.
+packages:
+	@command -v dpkg >/dev/null || { echo "not Debian: install $(PACKAGES) yourself"; exit 0; }; \
+	missing=""; for p in $(PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	fi
-	@command -v go >/dev/null || { echo "porter needs Go 1.26 (https://go.dev/dl) on PATH or in /usr/local/go"; exit 1; }
 
 configure: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORTER_BUILD_TESTS=ON >/dev/null
 
-test: all test-go test-c ## Run every test: Go (race detector), exports, C ABI, examples
+test: all test-go test-c test-bench ## Run every test: Go (race detector), exports, C ABI, examples, bench harness
 
 test-go:
 	go vet ./...
@@ -37,6 +45,18 @@ test-go:
 
 test-c: all
 	ctest --test-dir $(BUILD) --output-on-failure -j2
+
+# The bench harness works (a tiny run against porter and Go net/http); no
+# speed is asserted.
+test-bench: all
+	cd bench && go vet ./... && go test -count=1 ./...
+	sh bench/peers/build.sh $(BUILD) $(BENCH_OUT)
+	cd bench && go run ./harness -tiny -out ../$(BENCH_OUT) -only porter-callback,porter-loop,go-nethttp
+
+bench: all ## Compare porter with nginx, h2o, libmicrohttpd, ... into docs/benchmarks.md (QUICK=1: under 2 min)
+	@$(MAKE) --no-print-directory packages PACKAGES="$(BENCH_PACKAGES)"
+	sh bench/peers/build.sh $(BUILD) $(BENCH_OUT)
+	cd bench && go run ./harness -out ../$(BENCH_OUT) -only @../$(BENCH_OUT)/peers.ok $(if $(QUICK),-quick)
 
 demo: all ## Serve "Hello World" on 127.0.0.1:8080 (Ctrl-C stops)
 	$(BUILD)/examples/hello 127.0.0.1:8080

@@ -1,0 +1,5 @@
+package main
+
+import "syscall"
+
+func syscallGetpgrp() int { return syscall.Getpgrp() }
