@@ -34,7 +34,7 @@ packages:
 	fi
 
 configure: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORTER_BUILD_TESTS=ON >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORTER_BUILD_TESTS=ON -DPORTER_BUILD_EXAMPLES=ON >/dev/null
 
 test: all test-go test-c test-bench ## Run every test: Go (race detector), exports, C ABI, examples, bench harness
 

@@ -294,7 +294,7 @@ func TestBufferedBody(t *testing.T) {
 	}{
 		{"Content-Length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world", "hello world", 11},
 		{"chunked", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" +
-			"5\r\nhello\r\n1\r\n \r\n5;ext=1\r\nworld\r\n0\r\nTrailer: x\r\n\r\n", "hello world", -1},
+			"5\r\nhello\r\n1\r\n \r\n5;ext=1\r\nworld\r\n0\r\nX-Trailer: x\r\n\r\n", "hello world", -1},
 		{"empty", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", "", 0},
 		{"no body", "GET / HTTP/1.1\r\nHost: h\r\n\r\n", "", 0},
 		{"at the limit", fmt.Sprintf("PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n%s", len(large), large), string(large), int64(len(large))},

@@ -1,29 +1,25 @@
 package core
 
 import (
-	"errors"
 	"io"
-	"net/http"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// Request is what a front end read of one request. It is immutable once
-// the exchange is dispatched.
+// Request is what the front end read of one request. It is immutable
+// once the exchange is dispatched, and holds no memory of the connection.
 type Request struct {
 	Method        string
-	Target        string // as received: path?query
-	Path          string // Target up to '?', still percent-encoded
+	Target        string // as received: path?query, or an absolute URI
+	Path          string // Target's path, still percent-encoded
 	Query         string // Target after '?'
-	Host          string
+	Host          string // the Host field, or the authority of an absolute target
 	Remote        string // the client's "ip:port"
 	Version       int    // 10 or 11
 	Headers       []Header
 	Body          []byte // the whole body, when bodies are buffered
-	ContentLength int64  // declared length, -1 when unknown
+	ContentLength int64  // declared length, -1 when unknown (chunked)
 }
 
 // Header is one header field.
@@ -56,53 +52,43 @@ const (
 	stateAborted                // porter ended it first
 )
 
-// Exchange is one request and its response, shared by a front end and
+// Exchange is one request and its response, shared by the connection and
 // the host. Its methods may be called from any goroutine. In blocking
-// mode (callback hosts) the calling goroutine does the response I/O
-// itself; otherwise calls never block, and the exchange's own goroutine
-// (run) does the I/O while the host goes on.
+// mode (callback hosts) a call does its own I/O and returns when it is
+// done; otherwise calls never wait: what the socket cannot take at once
+// is written by the connection, and the body is read ahead by it.
 //
-// Lifetime: made by a front end, handed to Host.Request, and done when
+// Lifetime: made by a connection, handed to Host.Request, and done when
 // the host ends it (Respond, Finish, Abort) or porter aborts it.
 type Exchange struct {
-	Req      Request
-	s        *Server
-	w        http.ResponseWriter
-	r        *http.Request
-	rc       *http.ResponseController
-	blocking bool
-	watcher  Watcher
-	wake     chan struct{} // run has work: a response to write, or an end
-	timer    *time.Timer   // the response deadline
-	answered sync.Once     // the network side of an abort is done
+	Req       Request
+	c         *conn
+	blocking  bool
+	watcher   Watcher
+	deadline  time.Time // for the host to start a response
+	expect100 bool      // the client waits for "100 Continue" before the body
+	answered  sync.Once // the network side of an abort is done
 
-	mu        sync.Mutex // guards the fields below
+	// Guarded by c.mu.
 	state     state
-	cause     error  // why porter aborted
-	status    int    // what porter answers when it aborts (0: it closes)
-	head      *head  // taken, not yet written (non-blocking mode)
-	out       []byte // body bytes taken, not yet written (non-blocking mode)
-	length    int64  // declared body length, -1 when unknown
-	taken     int64  // body bytes the host handed over
-	cut       bool   // the host ended without a complete response
-	owesWrite bool   // a write said ErrWouldBlock: EventWritable is due
-	owesBody  bool   // a read said ErrWouldBlock: EventBody is due
-	bodyAsked bool   // the host has read the body (so 100 Continue went out)
-	in        []byte // streamed bodies, non-blocking mode: read ahead
-	inErr     error  // how the read-ahead ended (io.EOF when complete)
-	reading   bool   // the read-ahead goroutine runs
+	cause     error   // why porter aborted
+	status    int     // what porter answers when it aborts (0: it closes)
+	frame     framing // of the response body
+	length    int64   // declared response body length, -1 when unknown
+	taken     int64   // response body bytes the host handed over
+	keepAlive bool    // the connection may carry another request after this one
+	cut       bool    // the host ended without a complete response
+	continued bool    // "100 Continue" went out
+	bodyAsked bool    // the host has read the body
+	bodyRead  bool    // the whole request body is off the connection
+	owesWrite bool    // a write said ErrWouldBlock: EventWritable is due
+	owesBody  bool    // a read said ErrWouldBlock: EventBody is due
+	in        []byte  // non-blocking mode: body read ahead
+	inErr     error   // how the read-ahead ended (io.EOF when complete)
 
-	wmu sync.Mutex // serializes writes to w
+	bufRead int // buffered bodies: bytes the host has read
 
-	rmu      sync.Mutex    // serializes reads of the body; guards below
-	bodyRead int           // buffered bodies: bytes the host has read
-	consumed int64         // streamed bodies: bytes read off the connection
-	room     chan struct{} // the host made room in `in`
-}
-
-type head struct {
-	status int
-	header []Header
+	rmu sync.Mutex // held by a blocking host's body read
 }
 
 // Watch sets the exchange's watcher. Hosts call it in Request, before the
@@ -112,28 +98,25 @@ func (x *Exchange) Watch(w Watcher) { x.watcher = w }
 // Cause returns why porter aborted the exchange (ErrPeer, ErrTimeout,
 // ErrServerClosed), or nil.
 func (x *Exchange) Cause() error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
+	x.c.mu.Lock()
+	defer x.c.mu.Unlock()
 	return x.cause
 }
 
-// Respond sends a whole response and ends the exchange. body is copied
-// in non-blocking mode and written before return in blocking mode.
+// Ended reports whether the exchange has ended, by the host or by porter.
+func (x *Exchange) Ended() bool {
+	x.c.mu.Lock()
+	defer x.c.mu.Unlock()
+	return x.state == stateEnded || x.state == stateAborted
+}
+
+// Respond sends a whole response and ends the exchange. body is written
+// or copied before return.
 func (x *Exchange) Respond(status int, header []Header, body []byte) error {
-	length := int64(len(body))
-	if status == http.StatusNoContent || status == http.StatusNotModified {
-		if len(body) > 0 {
-			return ErrBodyForbidden
-		}
-		length = -1
+	if (status == 204 || status == 304) && len(body) > 0 {
+		return ErrBodyForbidden
 	}
-	if err := x.start(status, header, length); err != nil {
-		return err
-	}
-	if _, err := x.write(body, true); err != nil {
-		return err
-	}
-	return x.Finish()
+	return x.respond(status, header, body, int64(len(body)), true)
 }
 
 // WriteHead starts a streamed response; length is the exact body length
@@ -142,117 +125,167 @@ func (x *Exchange) WriteHead(status int, header []Header, length int64) error {
 	if length < -1 {
 		return ErrStatus
 	}
-	return x.start(status, header, length)
+	return x.respond(status, header, nil, length, false)
 }
 
-func (x *Exchange) start(status int, header []Header, length int64) error {
+// respond writes the response head, and with end the whole body.
+func (x *Exchange) respond(status int, header []Header, body []byte, length int64, end bool) error {
 	if status < 200 || status > 999 {
 		return ErrStatus
 	}
 	if err := checkHeaders(header); err != nil {
 		return err
 	}
-	if x.blocking {
-		x.wmu.Lock()
-		defer x.wmu.Unlock()
-	}
-	x.mu.Lock()
+	c := x.c
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
 	if err := x.usable(stateOpen); err != nil {
-		x.mu.Unlock()
+		c.mu.Unlock()
 		return err
 	}
 	x.state = stateStreaming
+	x.frame = x.framing(status, length)
+	x.keepAlive = x.keepAlive && !c.closing && x.frame != framedClose && !asksClose(header)
 	x.length = length
-	if x.blocking {
-		x.mu.Unlock()
-		x.writeHead(status, header, length)
-		return nil
+	if x.frame == framedLength {
+		x.taken = int64(len(body))
 	}
-	x.head = &head{status, copyHeaders(header)}
-	x.mu.Unlock()
-	x.signal()
+	c.mu.Unlock()
+	if !end {
+		c.hold = false // a stream flows at once
+	}
+	c.out = appendHead(c.out, status, header, x.frame, length, x.Req.Version, x.keepAlive)
+	if x.frame == framedNone || x.Req.Method == "HEAD" {
+		body = nil
+	}
+	if err := c.emit(body, x.blocking); err != nil {
+		x.fail(ioCause(err), 0)
+		return ErrAborted
+	}
+	if end {
+		x.end()
+	}
 	return nil
+}
+
+// framing chooses how the response body is delimited. Called with mu.
+func (x *Exchange) framing(status int, length int64) framing {
+	switch {
+	case bodyless(x.Req.Method, status) && (length < 0 || x.Req.Method != "HEAD"):
+		return framedNone
+	case x.Req.Method == "HEAD":
+		return framedLength // the length a GET would have, no body
+	case length >= 0:
+		return framedLength
+	case x.Req.Version >= 11:
+		return framedChunked
+	}
+	return framedClose
 }
 
 // Write writes body bytes of a streamed response. In blocking mode it
 // writes them all before return; otherwise it takes what fits in the
 // stream buffer and says ErrWouldBlock when nothing fits.
-func (x *Exchange) Write(p []byte) (int, error) { return x.write(p, false) }
-
-// write takes body bytes. whole (Respond) takes them all whatever the
-// buffer bound, since the host already holds the body, and leaves the
-// flush to the end of the exchange.
-func (x *Exchange) write(p []byte, whole bool) (int, error) {
-	if x.blocking {
-		x.wmu.Lock()
-		defer x.wmu.Unlock()
-	}
-	x.mu.Lock()
+func (x *Exchange) Write(p []byte) (int, error) {
+	c := x.c
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
 	if err := x.usable(stateStreaming); err != nil {
-		x.mu.Unlock()
+		c.mu.Unlock()
 		return 0, err
 	}
 	if x.length >= 0 && x.taken+int64(len(p)) > x.length {
-		x.mu.Unlock()
+		c.mu.Unlock()
 		return 0, ErrState
 	}
-	if x.blocking {
-		x.taken += int64(len(p))
-		x.mu.Unlock()
-		if len(p) == 0 {
-			return 0, nil
-		}
-		if err := x.writeBody(p, !whole); err != nil {
-			x.fail(ioCause(err), 0)
-			return 0, ErrAborted
-		}
-		return len(p), nil
-	}
 	n := len(p)
-	if room := x.s.cfg.StreamBuffer - len(x.out); !whole && n > room {
+	if room := c.s.cfg.StreamBuffer - c.pending(); !x.blocking && n > room {
 		n = max(room, 0)
 	}
 	if n == 0 && len(p) > 0 {
 		x.owesWrite = true
-		x.mu.Unlock()
+		c.mu.Unlock()
 		return 0, ErrWouldBlock
 	}
-	x.out = append(x.out, p[:n]...)
 	x.taken += int64(n)
-	x.mu.Unlock()
-	x.signal()
+	frame := x.frame
+	c.mu.Unlock()
+	var err error
+	switch frame {
+	case framedNone:
+	case framedChunked:
+		if n > 0 {
+			c.out = appendChunk(c.out, p[:n])
+			err = c.emit(nil, x.blocking)
+		}
+	default:
+		if x.Req.Method != "HEAD" {
+			err = c.emit(p[:n], x.blocking)
+		}
+	}
+	if err != nil {
+		x.fail(ioCause(err), 0)
+		return 0, ErrAborted
+	}
 	return n, nil
 }
 
-// Finish ends a streamed response. Bytes still buffered are sent first;
-// it never blocks in non-blocking mode. A response shorter than its
-// declared length is cut: the connection closes and ErrState is returned.
+// Finish ends a streamed response. It never waits in non-blocking mode.
+// A response shorter than its declared length is cut: the connection
+// closes after what was written, and ErrState is returned.
 func (x *Exchange) Finish() error {
-	if x.blocking {
-		x.wmu.Lock()
-		defer x.wmu.Unlock()
-	}
-	x.mu.Lock()
+	c := x.c
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
 	if err := x.usable(stateStreaming); err != nil {
-		x.mu.Unlock()
+		c.mu.Unlock()
 		return err
 	}
-	x.state = stateEnded
-	short := x.length >= 0 && x.taken < x.length
+	short := x.length >= 0 && x.taken < x.length && x.Req.Method != "HEAD"
 	x.cut = short
-	x.mu.Unlock()
-	x.signal()
+	chunked := x.frame == framedChunked
+	c.mu.Unlock()
+	if chunked && !short {
+		c.out = append(c.out, lastChunk...)
+	}
+	if err := c.emit(nil, x.blocking); err != nil {
+		x.fail(ioCause(err), 0)
+		return ErrAborted
+	}
+	x.end()
 	if short {
 		return ErrState
 	}
 	return nil
 }
 
+// end marks the exchange ended by the host and lets the connection go on.
+func (x *Exchange) end() {
+	c := x.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if x.state != stateStreaming {
+		return // porter aborted it meanwhile
+	}
+	x.state = stateEnded
+	c.signal()
+	switch {
+	case x.cut || !x.keepAlive || c.reading == readBody:
+		c.interrupt() // the connection ends, or the host wants no more of the body
+	case c.reading == readAhead: // serve now waits for the next request
+		c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.IdleTimeout))
+	}
+}
+
 // Abort ends the exchange without a complete response: the connection
 // closes. Aborting an exchange porter already aborted succeeds.
 func (x *Exchange) Abort() error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
+	c := x.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	switch x.state {
 	case stateEnded:
 		return ErrState
@@ -260,15 +293,10 @@ func (x *Exchange) Abort() error {
 		return nil
 	}
 	x.state, x.cut = stateEnded, true
-	x.signal()
+	c.signal()
+	c.interrupt()
+	c.nc.SetWriteDeadline(time.Now()) // what is still unwritten would be cut anyway
 	return nil
-}
-
-// Ended reports whether the exchange has ended, by the host or by porter.
-func (x *Exchange) Ended() bool {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.state == stateEnded || x.state == stateAborted
 }
 
 // usable says whether a host call fits the current state. Called with mu.
@@ -284,80 +312,97 @@ func (x *Exchange) usable(want state) error {
 
 // ReadBody reads request body bytes into p; it returns 0, io.EOF at the
 // end. Blocking mode reads the connection on the caller's goroutine;
-// otherwise a read-ahead goroutine fills the stream buffer and ReadBody
-// says ErrWouldBlock while it is empty. A body that breaks off aborts
-// the exchange (ErrAborted).
+// otherwise the connection reads ahead into the stream buffer and
+// ReadBody says ErrWouldBlock while it is empty. A body that breaks off
+// aborts the exchange (ErrAborted).
 func (x *Exchange) ReadBody(p []byte) (int, error) {
-	x.mu.Lock()
+	c := x.c
+	if !c.s.cfg.StreamBodies {
+		return x.readBuffered(p)
+	}
+	if !x.blocking {
+		return x.takeBody(p)
+	}
+	x.rmu.Lock()
+	defer x.rmu.Unlock()
+	c.mu.Lock()
 	if x.state == stateAborted {
-		x.mu.Unlock()
+		c.mu.Unlock()
 		return 0, ErrAborted
 	}
+	if x.state == stateEnded || x.bodyRead {
+		c.mu.Unlock()
+		return 0, io.EOF
+	}
 	x.bodyAsked = true
-	x.mu.Unlock()
-	if !x.s.cfg.StreamBodies {
-		x.rmu.Lock()
-		defer x.rmu.Unlock()
-		if x.bodyRead == len(x.Req.Body) {
-			return 0, io.EOF
-		}
-		n := copy(p, x.Req.Body[x.bodyRead:])
-		x.bodyRead += n
-		return n, nil
+	cont := x.expect100 && !x.continued && x.state == stateOpen
+	x.continued = x.continued || cont
+	// Under mu, so that stopReading's deadline comes after this one.
+	c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.BodyTimeout))
+	c.mu.Unlock()
+	if cont {
+		c.wmu.Lock()
+		c.out = append(c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
+		c.emit(nil, true)
+		c.wmu.Unlock()
 	}
-	if x.blocking {
-		x.rmu.Lock()
-		defer x.rmu.Unlock()
-		n, err := x.readBody(p)
-		switch {
-		case err == io.EOF && n > 0:
-			return n, nil // the next call says io.EOF
-		case err != nil && err != io.EOF:
-			return n, ErrAborted
+	n, err := c.readBody(p)
+	switch {
+	case err == io.EOF:
+		c.mu.Lock()
+		x.bodyRead = true
+		c.signal() // serve may read ahead now
+		c.mu.Unlock()
+		if n > 0 {
+			return n, nil
 		}
-		return n, err
+		return 0, io.EOF
+	case err != nil:
+		x.failBody(err)
+		return n, ErrAborted
 	}
-	return x.takeBody(p)
+	return n, nil
 }
 
-// readBody reads the connection with the body deadline; a broken body
-// aborts the exchange.
-func (x *Exchange) readBody(p []byte) (int, error) {
-	x.rc.SetReadDeadline(time.Now().Add(x.s.cfg.BodyTimeout))
-	n, err := x.r.Body.Read(p)
-	x.consumed += int64(n)
-	if err == io.EOF {
-		// net/http now watches the idle connection for the client going
-		// away; the body's deadline must not look like that.
-		x.rc.SetReadDeadline(time.Time{})
+// readBuffered serves a read of a body read whole before dispatch.
+func (x *Exchange) readBuffered(p []byte) (int, error) {
+	x.c.mu.Lock()
+	defer x.c.mu.Unlock()
+	if x.state == stateAborted {
+		return 0, ErrAborted
 	}
-	if err != nil && err != io.EOF {
-		status := http.StatusBadRequest
-		if ioCause(err) == ErrTimeout {
-			status = http.StatusRequestTimeout
-		}
-		x.fail(ioCause(err), status)
+	if x.bufRead == len(x.Req.Body) {
+		return 0, io.EOF
 	}
-	return n, err
+	n := copy(p, x.Req.Body[x.bufRead:])
+	x.bufRead += n
+	return n, nil
 }
 
-// ioCause says why a read or write on the connection failed: a deadline
-// passed, or the client went away or broke the protocol.
-func ioCause(err error) error {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return ErrTimeout
+// failBody aborts the exchange for a body that broke off: 400 for a
+// malformed one, 408 for a stalled one, and a close for a client that
+// left.
+func (x *Exchange) failBody(err error) {
+	status := bodyStatus(err)
+	cause := ioCause(err)
+	if err == io.ErrUnexpectedEOF {
+		status = 0
 	}
-	return ErrPeer
+	x.fail(cause, status)
 }
 
-// takeBody serves a non-blocking read from the read-ahead buffer,
-// starting the read-ahead on first use (so "100 Continue" goes out only
+// takeBody serves a non-blocking read from the read-ahead buffer, asking
+// the connection to read on first use (so "100 Continue" goes out only
 // once the host reads).
 func (x *Exchange) takeBody(p []byte) (int, error) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
+	c := x.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if x.state == stateAborted {
+		return 0, ErrAborted
+	}
 	if len(x.in) == 0 {
-		if x.inErr == io.EOF {
+		if x.inErr == io.EOF || x.bodyRead || x.state == stateEnded {
 			return 0, io.EOF
 		}
 		if x.inErr != nil {
@@ -367,305 +412,118 @@ func (x *Exchange) takeBody(p []byte) (int, error) {
 			return 0, nil
 		}
 		x.owesBody = true
-		if !x.reading {
-			x.reading = true
-			go x.readAhead()
+		if !x.bodyAsked {
+			x.bodyAsked = true
+			c.signal()
 		}
 		return 0, ErrWouldBlock
 	}
 	n := copy(p, x.in)
+	full := len(x.in) >= c.s.cfg.StreamBuffer
 	x.in = x.in[:copy(x.in, x.in[n:])]
-	select {
-	case x.room <- struct{}{}:
-	default:
+	if full {
+		c.signal() // there is room again
 	}
 	return n, nil
 }
 
-// readAhead fills the stream buffer from the connection until the body
-// ends, the buffer bound holding it back while the host does not read.
+// readAhead reads body bytes into the stream buffer for a non-blocking
+// host, on serve's goroutine, once.
 func (x *Exchange) readAhead() {
-	buf := make([]byte, min(x.s.cfg.StreamBuffer, 32<<10))
-	for {
-		x.mu.Lock()
-		room := x.s.cfg.StreamBuffer - len(x.in)
-		x.mu.Unlock()
-		if room <= 0 {
-			<-x.room
-		}
-		// rmu is held only while reading, so that it means "a read is in
-		// progress"; the state is checked under it, so that no read
-		// starts once the exchange has ended.
-		x.rmu.Lock()
-		if x.Ended() {
-			x.rmu.Unlock()
-			return
-		}
-		if room <= 0 {
-			x.rmu.Unlock()
-			continue
-		}
-		n, err := x.readBody(buf[:min(room, len(buf))])
-		x.rmu.Unlock()
-		x.mu.Lock()
-		x.in = append(x.in, buf[:n]...)
-		if err != nil {
-			x.inErr = err
-		}
-		owed := x.owesBody && (n > 0 || err != nil)
-		if owed {
-			x.owesBody = false
-		}
-		x.mu.Unlock()
-		if owed {
-			x.watcher.Event(EventBody)
-		}
-		if err != nil {
-			return
-		}
+	c := x.c
+	c.mu.Lock()
+	room := c.s.cfg.StreamBuffer - len(x.in)
+	cont := x.expect100 && !x.continued && x.state == stateOpen
+	x.continued = x.continued || cont
+	c.mu.Unlock()
+	if cont {
+		c.wmu.Lock()
+		c.out = append(c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
+		c.emit(nil, false)
+		c.wmu.Unlock()
 	}
-}
-
-// signal wakes run.
-func (x *Exchange) signal() {
-	select {
-	case x.wake <- struct{}{}:
-	default:
+	scratch := bufPool.Get().(*[]byte)
+	defer bufPool.Put(scratch)
+	n, err := c.readBody((*scratch)[:min(room, len(*scratch))])
+	c.mu.Lock()
+	c.reading = readNone
+	live := x.state == stateOpen || x.state == stateStreaming
+	x.in = append(x.in, (*scratch)[:n]...)
+	switch {
+	case err == io.EOF:
+		x.bodyRead, x.inErr = true, io.EOF
+	case err != nil && live:
+		x.inErr = err
+	}
+	owed := x.owesBody && (n > 0 || x.inErr != nil)
+	if owed {
+		x.owesBody = false
+	}
+	c.mu.Unlock()
+	if owed {
+		x.watcher.Event(EventBody) // the host's next read says what happened
+	}
+	if err != nil && err != io.EOF && live {
+		x.failBody(err)
 	}
 }
 
 // fail aborts the exchange for porter: the host's calls say ErrAborted
-// from now on; run answers status (if nonzero and no response started)
-// or closes the connection, then tells the watcher.
+// from now on; the connection answers status (if nonzero and no response
+// started) or closes, then tells the watcher.
 func (x *Exchange) fail(cause error, status int) {
-	x.mu.Lock()
+	c := x.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if x.state == stateEnded || x.state == stateAborted {
-		x.mu.Unlock()
 		return
 	}
 	if x.state != stateOpen {
 		status = 0
 	}
-	if cause == ErrPeer && x.s.killed() { // the shutdown deadline closed the connection
+	if cause == ErrPeer && c.s.killed() { // the shutdown deadline closed the connection
 		cause, status = ErrServerClosed, 0
 	}
 	x.state, x.cause, x.status = stateAborted, cause, status
-	x.mu.Unlock()
-	x.signal()
-}
-
-// expire answers 503 when the host has not started a response in time.
-// It runs on a timer's goroutine, so it also catches a callback that is
-// still running.
-func (x *Exchange) expire() {
-	x.mu.Lock()
-	late := x.state == stateOpen
-	x.mu.Unlock()
-	if late {
-		x.fail(ErrTimeout, http.StatusServiceUnavailable)
-		x.answer()
-	}
-}
-
-// run serves the exchange on the front end's goroutine until it is done:
-// it writes what the host handed over (non-blocking mode), watches the
-// client and the server's kill switch, and carries out aborts. It panics
-// with http.ErrAbortHandler to close the connection without a complete
-// response.
-func (x *Exchange) run() {
-	if x.pump() {
-		return // the host answered inline
-	}
-	gone := x.r.Context().Done()
-	for {
-		select {
-		case <-x.wake:
-		case <-gone:
-			gone = nil
-			// A body read in progress fails too and knows the cause
-			// better (a deadline, a malformed chunk); leave it to it.
-			if x.rmu.TryLock() {
-				x.rmu.Unlock()
-				x.fail(ErrPeer, 0)
-			}
-		case <-x.s.kill:
-			x.fail(ErrServerClosed, 0)
-		}
-		if x.pump() {
-			return
-		}
-	}
-}
-
-// pump writes what is pending and reports whether the exchange is done.
-func (x *Exchange) pump() bool {
-	x.mu.Lock()
-	st := x.state
-	if st == stateAborted {
-		x.mu.Unlock()
-		x.finishAborted()
-		return true
-	}
-	h, out, cut := x.head, x.out, x.cut
-	x.head, x.out = nil, x.out[:0:0]
-	owed := x.owesWrite && len(out) > 0
-	x.owesWrite = x.owesWrite && !owed
-	x.mu.Unlock()
-
-	if h != nil || len(out) > 0 {
-		x.wmu.Lock()
-		if h != nil {
-			x.writeHead(h.status, h.header, x.length)
-		}
-		// The end of the exchange flushes, but a cut one closes the
-		// connection without: flush what the client is owed first.
-		err := x.writeBody(out, st != stateEnded || cut)
-		x.wmu.Unlock()
-		if err != nil {
-			x.fail(ioCause(err), 0)
-			return false
-		}
-		if owed {
-			x.watcher.Event(EventWritable)
-		}
-	}
-	if st != stateEnded {
-		return false
-	}
-	x.mu.Lock()
-	pending := len(x.out) > 0 || x.head != nil
-	x.mu.Unlock()
-	if pending {
-		return false
-	}
-	interrupted := x.stopReading()
-	if cut {
-		x.stopWriting()
-		panic(http.ErrAbortHandler)
-	}
-	switch {
-	case interrupted:
-		endConnection(x.r) // the rest of the body was not read
-	case x.s.cfg.StreamBodies:
-		x.drainBody()
-	}
-	return true
-}
-
-// maxDrain is how much of an unread body porter reads past to keep a
-// connection for the next request; with more left, it closes instead.
-const maxDrain = 256 << 10
-
-// drainBody reads past what is left of a streamed body once the response
-// is done, so that the connection can carry the next request: net/http
-// leaves that to the handler in full-duplex mode. A client still waiting
-// for "100 Continue" will not send its body, and one with much left
-// should not be waited for: their connections close.
-func (x *Exchange) drainBody() {
-	x.rmu.Lock()
-	defer x.rmu.Unlock()
-	x.mu.Lock()
-	asked := x.bodyAsked
-	x.mu.Unlock()
-	declared := x.r.ContentLength
-	if (!asked && x.r.Header.Get("Expect") != "") || declared-x.consumed > maxDrain {
-		endConnection(x.r)
-		return
-	}
-	x.rc.Flush() // a client may wait for the response before it sends more
-	x.rc.SetReadDeadline(time.Now().Add(x.s.cfg.BodyTimeout))
-	if _, err := io.CopyN(io.Discard, x.r.Body, maxDrain+1); err != io.EOF {
-		endConnection(x.r) // too much left, or the client stalled
-	}
-}
-
-// finishAborted carries out an abort on run's goroutine: the network
-// side, then the watcher's event; with no status to answer, the
-// connection closes.
-func (x *Exchange) finishAborted() {
-	x.answer()
-	x.watcher.Event(EventAbort)
-	x.mu.Lock()
-	status := x.status
-	x.mu.Unlock()
-	if status == 0 {
-		panic(http.ErrAbortHandler)
-	}
+	c.signal()
+	c.interrupt()
 }
 
 // answer does the network side of an abort, once: it stops the host's
 // I/O on the connection and sends the abort status if one is due.
 func (x *Exchange) answer() {
 	x.answered.Do(func() {
-		x.stopReading()
-		x.stopWriting()
-		x.mu.Lock()
+		c := x.c
+		c.mu.Lock()
 		status := x.status
-		x.mu.Unlock()
-		if status != 0 {
-			x.wmu.Lock() // a blocking host's calls wait, then see the abort
-			x.rc.SetWriteDeadline(time.Now().Add(x.s.cfg.WriteTimeout))
-			reject(x.w, x.r, status)
-			x.rc.Flush()
-			x.wmu.Unlock()
+		c.mu.Unlock()
+		x.stopReading()
+		if status == 0 {
+			c.nc.SetWriteDeadline(time.Now()) // a host's write in progress ends
+			return
 		}
+		c.wmu.Lock() // a blocking host's calls wait, then see the abort
+		c.hold = false
+		c.out = appendReject(c.out, status)
+		c.emit(nil, true)
+		c.wmu.Unlock()
 	})
 }
 
-// stopReading ends any body read in progress, so that nothing touches
-// the request after the handler returns; it reports whether it had to.
+// stopReading ends a blocking host's body read in progress, so that
+// nothing reads the connection for the exchange any more; it reports
+// whether it had to. The exchange has ended, so no new read starts.
 func (x *Exchange) stopReading() bool {
-	select {
-	case x.room <- struct{}{}: // a read-ahead waiting for room sees the end
-	default:
-	}
 	if x.rmu.TryLock() {
 		x.rmu.Unlock()
 		return false
 	}
-	x.rc.SetReadDeadline(time.Now())
+	x.c.mu.Lock()
+	x.c.nc.SetReadDeadline(time.Now())
+	x.c.mu.Unlock()
 	x.rmu.Lock()
 	x.rmu.Unlock()
 	return true
-}
-
-// stopWriting ends any host write in progress.
-func (x *Exchange) stopWriting() {
-	if !x.wmu.TryLock() {
-		x.rc.SetWriteDeadline(time.Now())
-		x.wmu.Lock()
-	}
-	x.wmu.Unlock()
-}
-
-// writeHead writes the status line and headers. Called with wmu.
-func (x *Exchange) writeHead(status int, header []Header, length int64) {
-	h := x.w.Header()
-	for _, f := range header {
-		k := http.CanonicalHeaderKey(f.Name)
-		h[k] = append(h[k], f.Value)
-	}
-	if _, ok := h["Content-Type"]; !ok {
-		h["Content-Type"] = nil // porter never guesses a type
-	}
-	if length >= 0 {
-		h["Content-Length"] = []string{strconv.FormatInt(length, 10)}
-	}
-	x.w.WriteHeader(status)
-}
-
-// writeBody writes p under the write deadline. Called with wmu.
-func (x *Exchange) writeBody(p []byte, flush bool) error {
-	x.rc.SetWriteDeadline(time.Now().Add(x.s.cfg.WriteTimeout))
-	if len(p) > 0 {
-		if _, err := x.w.Write(p); err != nil && err != http.ErrBodyNotAllowed {
-			return err
-		}
-	}
-	if flush {
-		return x.rc.Flush()
-	}
-	return nil
 }
 
 // checkHeaders refuses names that are not tokens, values with control
@@ -683,9 +541,13 @@ func checkHeaders(header []Header) error {
 	return nil
 }
 
-func copyHeaders(header []Header) []Header {
-	if len(header) == 0 {
-		return nil
+// asksClose reports whether the host's header fields close the
+// connection after the response.
+func asksClose(header []Header) bool {
+	for _, f := range header {
+		if strings.EqualFold(f.Name, "Connection") && strings.Contains(strings.ToLower(f.Value), "close") {
+			return true
+		}
 	}
-	return append([]Header(nil), header...)
+	return false
 }

@@ -76,10 +76,10 @@ func TestRequestView(t *testing.T) {
 		want Request
 	}{{
 		name: "origin form",
-		raw:  "GET /a%20b/c?x=1&y=2 HTTP/1.1\r\nHost: porter.test\r\nB: 2\r\nA: 1\r\nA: 3\r\n\r\n",
+		raw:  "GET /a%20b/c?x=1&y=2 HTTP/1.1\r\nHost: porter.test\r\nB: 2\r\nA: 1\r\nA: 3\r\n\r\n", // received order
 		want: Request{Method: "GET", Target: "/a%20b/c?x=1&y=2", Path: "/a%20b/c", Query: "x=1&y=2",
 			Host: "porter.test", Version: 11,
-			Headers: []Header{{"Host", "porter.test"}, {"A", "1"}, {"A", "3"}, {"B", "2"}}},
+			Headers: []Header{{"Host", "porter.test"}, {"B", "2"}, {"A", "1"}, {"A", "3"}}},
 	}, {
 		name: "absolute form",
 		raw:  "GET http://porter.test/p?q HTTP/1.1\r\nHost: porter.test\r\n\r\n",

@@ -6,7 +6,6 @@ package core
 import (
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -79,41 +78,19 @@ func TestRejectClosesConnection(t *testing.T) {
 	})
 }
 
-// A request head far over MaxHeaderBytes gets net/http's own 431, after
-// which net/http half-closes the connection (CloseWrite), lingers and
-// closes, so that the client reads the 431 and then EOF.
+// A request head far over MaxHeaderBytes gets a 431, after which porter
+// half-closes the connection (CloseWrite), lingers and closes, so that
+// the client reads the 431 and then EOF.
 //
-// It broke when: limitedConn embeds the net.Conn interface, which hides
-// *net.TCPConn's CloseWrite; net/http's closeWriteAndWait finds no
-// closeWriter, sleeps, and closes a socket that still holds unread
+// It broke when: a wrapper around the connection hid *net.TCPConn's
+// CloseWrite, so the socket was closed while it still held unread
 // request bytes: the kernel sends RST instead of FIN and the client gets
-// "connection reset by peer" (here while reading the 431's body, which
-// runs to EOF), or loses the response altogether. The same lingering
-// close is used after a request body limit is hit.
+// "connection reset by peer" (here while reading the 431's body), or
+// loses the response altogether. The same lingering close is used after
+// a request body limit is hit.
 func TestLimitedConnCloseWrite(t *testing.T) {
 	t.Parallel()
-	t.Run("the wrapped connection", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		go func() {
-			if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
-				defer c.Close()
-				io.Copy(io.Discard, c)
-			}
-		}()
-		c, err := newConnLimit(1).wrap(ln).Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if _, ok := c.(interface{ CloseWrite() error }); !ok {
-			t.Fatalf("%T has no CloseWrite; net/http cannot half-close it", c)
-		}
-	})
-	t.Run("431 from net/http", func(t *testing.T) {
+	t.Run("431 after a lingering close", func(t *testing.T) {
 		ts := start(t, Config{MaxHeaderBytes: 2048}, false, respondOK)
 		c := dial(t, ts.addr)
 		c.send("GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + strings.Repeat("b", 20000) + "\r\n\r\n")
@@ -291,4 +268,22 @@ func TestUnreadBodyNeverParsedAsRequest(t *testing.T) {
 		c.Write([]byte(smuggled))              // may fail: porter has closed
 		ts.noRequest(t, quiet)
 	})
+}
+
+// Shutdown(0) of a server that never started closes Done at once.
+//
+// It broke when: the kill timer's abortAll, started by Shutdown, took the
+// server's lock inside killOnce.Do while Shutdown, holding that lock,
+// waited in the same Once: a deadlock in about one of ten runs.
+func TestShutdownUnstarted(t *testing.T) {
+	t.Parallel()
+	for range 200 {
+		s := NewServer(Config{}, nil, false)
+		s.Shutdown(0)
+		select {
+		case <-s.Done():
+		case <-time.After(waitLong):
+			t.Fatal("Done not closed")
+		}
+	}
 }

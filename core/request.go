@@ -1,59 +1,52 @@
 package core
 
 import (
-	"io"
-	"log"
-	"net/http"
-	"sort"
-	"strings"
+	"unsafe"
+
+	"github.com/porter-http/porter/core/http1"
 )
 
-// quietLog keeps net/http from writing to the host's stderr.
-var quietLog = log.New(io.Discard, "", 0)
-
-// readRequest builds the request view of a net/http request. net/http
-// keeps headers in a map with canonical names, so the view lists Host
-// first, then the fields sorted by name, each name's values in order.
-func readRequest(r *http.Request) Request {
-	target := r.RequestURI
-	path, query := target, ""
-	if i := strings.IndexByte(target, '?'); i >= 0 {
-		path, query = target[:i], target[i+1:]
-	}
-	if !strings.HasPrefix(target, "/") && target != "*" {
-		path, query = r.URL.EscapedPath(), r.URL.RawQuery // absolute form
-	}
-	fields := r.Header
-	if len(r.TransferEncoding) > 0 { // net/http moves it out of Header
-		fields = r.Header.Clone()
-		fields["Transfer-Encoding"] = []string{strings.Join(r.TransferEncoding, ", ")}
-	}
-	names := make([]string, 0, len(fields))
-	count := 1
-	for name, values := range fields {
-		names = append(names, name)
-		count += len(values)
-	}
-	sort.Strings(names)
-	headers := make([]Header, 0, count)
-	if r.Host != "" {
-		headers = append(headers, Header{"Host", r.Host})
-	}
-	for _, name := range names {
-		for _, v := range fields[name] {
-			headers = append(headers, Header{name, v})
+// newRequest builds the request view of a parsed head. The head's bytes
+// are copied once into one string that every field of the view slices,
+// so the view outlives the connection's read buffer: a host may hold it
+// until the exchange ends while the connection reads on.
+func newRequest(h *http1.Head, raw []byte, remote string) Request {
+	all := string(raw)
+	base := unsafe.Pointer(unsafe.SliceData(raw))
+	// at maps a slice of raw onto the same bytes of all.
+	at := func(b []byte) string {
+		if len(b) == 0 {
+			return ""
 		}
+		off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(base))
+		return all[off : off+len(b)]
+	}
+	headers := make([]Header, len(h.Fields))
+	for i, f := range h.Fields {
+		headers[i] = Header{at(f.Name), at(f.Value)}
+	}
+	host := h.Host
+	if h.Authority != nil { // RFC 9112 §3.2.2: the absolute form's authority wins
+		host = h.Authority
+	}
+	length := max(h.ContentLength, 0) // no Content-Length: no body
+	if h.Chunked {
+		length = -1
+	}
+	path := at(h.Path)
+	if path == "" {
+		path = "/" // an absolute-form target without a path
 	}
 	return Request{
-		Method:        r.Method,
-		Target:        target,
+		Method:        at(h.Method),
+		Target:        at(h.Target),
 		Path:          path,
-		Query:         query,
-		Host:          r.Host,
-		Remote:        r.RemoteAddr,
-		Version:       r.ProtoMajor*10 + r.ProtoMinor,
+		Query:         at(h.Query),
+		Host:          at(host),
+		Remote:        remote,
+		Version:       h.Version,
 		Headers:       headers,
-		ContentLength: r.ContentLength,
+		ContentLength: length,
 	}
 }
 

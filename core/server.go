@@ -1,12 +1,12 @@
 package core
 
 import (
-	"context"
-	"io"
+	"errors"
 	"net"
-	"net/http"
 	"sync"
 	"time"
+
+	"github.com/porter-http/porter/core/http1"
 )
 
 // Host is the application side of a server: capi's callback or loop
@@ -18,25 +18,27 @@ type Host interface {
 	Request(x *Exchange) bool
 }
 
-// Server serves HTTP on its listeners and hands every request to its
+// Server serves HTTP/1.x on its listeners and hands every request to its
 // host as an Exchange.
 //
 // Lifetime: NewServer, Listen (any number), Start, Shutdown; Done is
 // closed once every exchange has ended and every connection is closed.
 type Server struct {
 	cfg      Config
+	limits   http1.Limits
 	host     Host
 	blocking bool
-	hs       *http.Server
 
 	mu        sync.Mutex
 	listeners []net.Listener
-	limit     *connLimit
+	conns     map[*conn]struct{}
 	started   bool
 	stopping  bool
 	killAt    time.Time   // the shutdown deadline
 	killTimer *time.Timer // closes kill at killAt
 
+	slots    chan struct{} // one per open connection, up to MaxConnections
+	stopped  chan struct{} // closed when shutdown begins: accept loops end
 	kill     chan struct{} // closed at the shutdown deadline: abort what is left
 	killOnce sync.Once
 	done     chan struct{} // closed when drained
@@ -46,23 +48,22 @@ type Server struct {
 // NewServer makes a server. In blocking mode (callback hosts) the host's
 // calls on an exchange do their own I/O and may block.
 func NewServer(cfg Config, host Host, blocking bool) *Server {
-	s := &Server{
-		cfg:      cfg.withDefaults(),
+	cfg = cfg.withDefaults()
+	return &Server{
+		cfg: cfg,
+		limits: http1.Limits{
+			MaxRequestLine: cfg.MaxRequestLine,
+			MaxHeaderBytes: cfg.MaxHeaderBytes,
+			MaxHeaderCount: cfg.MaxHeaderCount,
+		},
 		host:     host,
 		blocking: blocking,
+		conns:    make(map[*conn]struct{}),
+		slots:    make(chan struct{}, cfg.MaxConnections),
+		stopped:  make(chan struct{}),
 		kill:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	s.hs = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: s.cfg.HeaderTimeout,
-		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
-		ConnContext:       withConn,
-		ErrorLog:          quietLog,
-	}
-	s.hs.SetKeepAlivesEnabled(true)
-	return s
 }
 
 // Config returns the server's configuration, defaults filled in.
@@ -102,16 +103,67 @@ func (s *Server) Start() error {
 		return ErrState
 	}
 	s.started = true
-	s.limit = newConnLimit(s.cfg.MaxConnections)
-	for i, ln := range s.listeners {
-		s.listeners[i] = s.limit.wrap(ln) // so that closing it ends a waiting Accept
-		go s.hs.Serve(s.listeners[i])
+	for _, ln := range s.listeners {
+		s.active.Add(1)
+		go s.accept(ln)
 	}
 	return nil
 }
 
+// accept serves one listener until shutdown. At MaxConnections it stops
+// accepting, so that new clients wait in the kernel's backlog; when the
+// process runs out of descriptors it backs off and tries again.
+func (s *Server) accept(ln net.Listener) {
+	defer s.active.Done()
+	backoff := time.Duration(0)
+	for {
+		select {
+		case s.slots <- struct{}{}:
+		case <-s.stopped:
+			return
+		}
+		nc, err := ln.Accept()
+		if err != nil {
+			<-s.slots
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			select {
+			case <-time.After(backoff):
+			case <-s.stopped:
+				return
+			}
+			continue
+		}
+		backoff = 0
+		c := newConn(s, nc)
+		s.mu.Lock()
+		if s.stopping {
+			s.mu.Unlock()
+			nc.Close()
+			<-s.slots
+			continue
+		}
+		s.conns[c] = struct{}{}
+		s.active.Add(1)
+		s.mu.Unlock()
+		go c.serve()
+	}
+}
+
+// connClosed forgets a closed connection and frees its slot.
+func (s *Server) connClosed(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	<-s.slots
+	s.active.Done()
+}
+
 // Shutdown stops accepting and returns at once. Exchanges in flight may
-// finish within grace; then porter aborts what is left. Calling it again
+// finish within grace, and connections close after their current
+// exchange; at the deadline porter aborts what is left. Calling it again
 // can only bring the deadline closer.
 func (s *Server) Shutdown(grace time.Duration) {
 	s.mu.Lock()
@@ -127,15 +179,18 @@ func (s *Server) Shutdown(grace time.Duration) {
 	s.stopping = true
 	s.killAt = at
 	s.killTimer = time.AfterFunc(grace, s.abortAll)
+	close(s.stopped)
 	for _, ln := range s.listeners { // refuse new clients from now on
 		ln.Close()
 	}
 	if !s.started {
-		s.abortAll()
+		s.killOnce.Do(func() { close(s.kill) })
 		close(s.done)
 		return
 	}
-	s.limit.closeUnused()
+	for c := range s.conns {
+		c.shutdown()
+	}
 	go s.drain()
 }
 
@@ -149,73 +204,36 @@ func (s *Server) Stop() {
 	}
 }
 
+// abortAll ends every connection at the shutdown deadline.
 func (s *Server) abortAll() {
-	s.killOnce.Do(func() { close(s.kill) })
+	first := false
+	s.killOnce.Do(func() { close(s.kill); first = true })
+	if !first {
+		return
+	}
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.kill()
+	}
 }
 
-// drain waits for the connections to end, forcing them at the deadline.
+// drain waits for the accept loops and connections to end.
 func (s *Server) drain() {
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		select {
-		case <-s.kill:
-		case <-ctx.Done():
-		}
-		cancel()
-	}()
-	if s.hs.Shutdown(ctx) != nil {
-		s.hs.Close()
-	}
-	cancel()
 	s.active.Wait()
 	s.mu.Lock()
 	s.killTimer.Stop()
 	s.mu.Unlock()
-	s.abortAll()
+	s.killOnce.Do(func() { close(s.kill) })
 	close(s.done)
 }
 
 // Done is closed when the server has shut down and drained.
 func (s *Server) Done() <-chan struct{} { return s.done }
-
-// ServeHTTP is the net/http front end: it checks the request against the
-// limits, buffers the body when configured to, and runs the exchange.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.active.Add(1)
-	defer s.active.Done()
-	if status := s.check(r); status != 0 {
-		reject(w, r, status)
-		return
-	}
-	rc := http.NewResponseController(w)
-	x := &Exchange{
-		Req:      readRequest(r),
-		s:        s,
-		w:        w,
-		r:        r,
-		rc:       rc,
-		blocking: s.blocking,
-		wake:     make(chan struct{}, 1),
-		room:     make(chan struct{}, 1),
-		length:   -1,
-	}
-	if s.cfg.StreamBodies {
-		rc.EnableFullDuplex()
-	} else if status := x.bufferBody(); status != 0 {
-		reject(w, r, status)
-		return
-	}
-	if s.killed() {
-		panic(http.ErrAbortHandler)
-	}
-	x.timer = time.AfterFunc(s.cfg.ResponseTimeout, x.expire)
-	defer x.timer.Stop()
-	if !s.host.Request(x) {
-		reject(w, r, http.StatusServiceUnavailable)
-		return
-	}
-	x.run()
-}
 
 // killed reports whether the shutdown deadline has passed.
 func (s *Server) killed() bool {
@@ -225,67 +243,4 @@ func (s *Server) killed() bool {
 	default:
 		return false
 	}
-}
-
-// check applies the limits on the request head; it returns the status to
-// refuse the request with, or 0.
-func (s *Server) check(r *http.Request) int {
-	line := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto)
-	if line > s.cfg.MaxRequestLine {
-		return http.StatusRequestURITooLong
-	}
-	fields, size := 1, line+2+len("Host: ")+len(r.Host)+2+2
-	for name, values := range r.Header {
-		fields += len(values)
-		for _, v := range values {
-			size += len(name) + 2 + len(v) + 2
-		}
-	}
-	if fields > s.cfg.MaxHeaderCount || size > s.cfg.MaxHeaderBytes {
-		return http.StatusRequestHeaderFieldsTooLarge
-	}
-	if !s.cfg.StreamBodies && r.ContentLength > s.cfg.MaxBodyBytes {
-		return http.StatusRequestEntityTooLarge
-	}
-	return 0
-}
-
-// bufferBody reads the whole body into Req.Body; it returns the status to
-// refuse the request with, or 0.
-func (x *Exchange) bufferBody() int {
-	if x.r.ContentLength == 0 {
-		return 0
-	}
-	// Grow with what arrives rather than trusting the declared length:
-	// a client declaring 8 MiB must send it before porter holds it.
-	limit := x.s.cfg.MaxBodyBytes
-	x.rc.SetReadDeadline(time.Now().Add(x.s.cfg.BodyTimeout))
-	body, err := io.ReadAll(io.LimitReader(x.r.Body, limit+1))
-	if err != nil {
-		return bodyError(err)
-	}
-	if int64(len(body)) > limit {
-		return http.StatusRequestEntityTooLarge
-	}
-	x.rc.SetReadDeadline(time.Time{})
-	x.Req.Body = body
-	return 0
-}
-
-func bodyError(err error) int {
-	if ioCause(err) == ErrTimeout {
-		return http.StatusRequestTimeout
-	}
-	return http.StatusBadRequest
-}
-
-// reject answers status with a short text body and ends the connection;
-// whatever body the client sent or still sends is not read.
-func reject(w http.ResponseWriter, r *http.Request, status int) {
-	endConnection(r)
-	h := w.Header()
-	h.Set("Connection", "close")
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	io.WriteString(w, http.StatusText(status)+"\n")
 }

@@ -128,10 +128,9 @@ typedef struct porter_request {
     size_t remote_len;
     int version;          /* 10 for HTTP/1.0, 11 for HTTP/1.1 */
     int reserved;         /* 0 */
-    const porter_header *headers; /* every field; in 0.1: Host first,
-                                     then the others sorted by name, in
-                                     canonical case ("User-Agent"), each
-                                     name's values in order */
+    const porter_header *headers; /* every field, in received order,
+                                     names as received (compare them
+                                     case-insensitively) */
     size_t header_count;
     const void *body;     /* the whole body when bodies are buffered */
     size_t body_len;      /* 0 when bodies are streamed */

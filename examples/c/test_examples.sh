@@ -125,23 +125,21 @@ check_hello() {
 check_echo() {
     local got ua=porter-test/1.0 sha
 
-    # The v0 front end (net/http) lists Host first, then the other fields
-    # sorted by canonical name (docs/decisions.md); porter's own HTTP/1.1
-    # engine will keep the order and case they arrived in.
+    # The view keeps the fields in the order and case curl sent them.
     got=$(c -o "$tmp/body" -w '%{http_code} %{content_type}' -A "$ua" \
         -H 'X-Custom: say "hi" \ back' "$base/a/b?x=1&y=%20z")
     expect "GET status and type" "$got" "200 application/json"
     expect_file "GET echo" "$tmp/body" \
 '{"method":"GET","target":"/a/b?x=1&y=%20z","path":"/a/b","query":"x=1&y=%20z",'\
-'"version":"HTTP/1.1","headers":[["Host","'"$addr"'"],["Accept","*/*"],'\
-'["User-Agent","'"$ua"'"],["X-Custom","say \"hi\" \\ back"]],"body_length":0,'\
+'"version":"HTTP/1.1","headers":[["Host","'"$addr"'"],["User-Agent","'"$ua"'"],'\
+'["Accept","*/*"],["X-Custom","say \"hi\" \\ back"]],"body_length":0,'\
 '"body_sha256":"'$empty_sha'"}
 '
 
     c -0 -o "$tmp/body" -A "$ua" "$base/"
     expect_file "HTTP/1.0 echo" "$tmp/body" \
 '{"method":"GET","target":"/","path":"/","query":"","version":"HTTP/1.0",'\
-'"headers":[["Host","'"$addr"'"],["Accept","*/*"],["User-Agent","'"$ua"'"]],'\
+'"headers":[["Host","'"$addr"'"],["User-Agent","'"$ua"'"],["Accept","*/*"]],'\
 '"body_length":0,"body_sha256":"'$empty_sha'"}
 '
 

@@ -1,0 +1,635 @@
+package core
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/porter-http/porter/core/http1"
+)
+
+// conn serves one HTTP/1.x connection. Its goroutine (serve) reads and
+// parses requests and hands them to the host one at a time, in order;
+// responses are written by whoever produces them: the host's call itself
+// when the socket takes the bytes at once, else a writer goroutine that
+// lives only while the socket is full.
+//
+// While the host holds an exchange, serve reads the body ahead for a
+// non-blocking host, or reads ahead of the next request so that it
+// notices a client that leaves; a blocking host reads its streamed body
+// itself while serve waits.
+//
+// Lifetime: made by the accept loop, served by serve, closed by serve
+// (with a lingering close when the client may still be sending).
+type conn struct {
+	s      *Server
+	nc     net.Conn
+	raw    syscall.RawConn // for writes that must not wait and reads that hold no buffer; nil without
+	remote string
+
+	// The read side belongs to serve, except while a blocking host reads
+	// a streamed body (serve waits then, and x.rmu orders the two).
+	buf  []byte // nil while idle with nothing buffered
+	r, w int    // buf[r:w] is read but not consumed
+	head http1.Head
+	body body
+	eof  bool // reads failed or were stopped: no more requests
+	gone bool // the client closed or reset the connection
+
+	mu      sync.Mutex // guards the fields below and every exchange's state
+	x       *Exchange  // the exchange the host holds, or nil
+	waiting bool       // serve waits on wake
+	reading readKind   // what serve's read in progress is for
+	idle    bool       // serve waits for a request with nothing buffered
+	closing bool       // end after the current exchange
+	wake    chan struct{}
+	timer   *time.Timer // the response deadline of x
+
+	wmu      sync.Mutex // guards the write side below
+	out      []byte     // response bytes not yet handed to the socket
+	spare    []byte     // the writer goroutine's buffer, swapped with out
+	inflight int        // bytes the writer goroutine is writing
+	writing  bool       // the writer goroutine runs
+	hold     bool       // more responses of a pipelined batch follow: don't write yet
+	werr     error      // a write failed: the connection is broken
+	wdone    chan struct{}
+}
+
+type readKind uint8
+
+const (
+	readNone  readKind = iota
+	readAhead          // past the exchange's request, no deadline
+	readBody           // a non-blocking host's streamed body
+)
+
+// body is how the current request's body is framed and how much of it
+// is still to come.
+type body struct {
+	chunked bool
+	remain  int64 // Content-Length bodies: bytes not yet read
+	ck      http1.Chunked
+	done    bool
+}
+
+const (
+	bufSize  = 8 << 10   // a connection's read buffer, unless a head needs more
+	maxHold  = 64 << 10  // batched responses flush at this size
+	maxDrain = 256 << 10 // unread body porter reads past to keep the connection
+)
+
+// lingerTime is how long a closing connection whose client may still be
+// sending keeps reading, so that the client reads the response before
+// the kernel resets the connection.
+const lingerTime = 500 * time.Millisecond
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	c := &conn{
+		s:      s,
+		nc:     nc,
+		remote: nc.RemoteAddr().String(),
+		wake:   make(chan struct{}, 1),
+		wdone:  make(chan struct{}, 1),
+	}
+	if sc, ok := nc.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
+	return c
+}
+
+// serve reads, dispatches and answers requests until the connection ends.
+func (c *conn) serve() {
+	linger := false
+	for first := true; ; first = false {
+		n, status := c.readHead(first)
+		if n == 0 {
+			if status != 0 {
+				c.reject(status)
+				linger = true
+			}
+			break
+		}
+		x := c.newExchange(n)
+		if status := c.dispatch(x); status != 0 {
+			c.reject(status)
+			linger = true
+			break
+		}
+		if !c.await(x) {
+			linger = !c.gone
+			break
+		}
+	}
+	c.close(linger)
+}
+
+// readHead reads until a whole request head is buffered and parsed into
+// c.head, and returns its length; or 0 and the status to refuse the
+// request with (0: close without a word: the client left or idled out).
+func (c *conn) readHead(first bool) (int, int) {
+	cfg := &c.s.cfg
+	wait := cfg.IdleTimeout
+	if first {
+		wait = cfg.HeaderTimeout
+	}
+	if c.r == c.w {
+		c.mu.Lock()
+		if c.closing {
+			c.mu.Unlock()
+			return 0, 0
+		}
+		c.idle = true
+		c.nc.SetReadDeadline(time.Now().Add(wait))
+		c.mu.Unlock()
+	} else {
+		c.nc.SetReadDeadline(time.Now().Add(cfg.HeaderTimeout))
+	}
+	for {
+		if c.r < c.w {
+			n, err := c.head.Parse(c.buf[c.r:c.w], c.s.limits)
+			if err == nil {
+				return n, 0
+			}
+			if err != http1.ErrNeedMore {
+				return 0, err.(*http1.Error).Status
+			}
+		}
+		wasIdle := c.r == c.w
+		if err := c.fill(cfg.MaxHeaderBytes); err != nil {
+			if c.r < c.w && ioCause(err) == ErrTimeout {
+				return 0, 408
+			}
+			return 0, 0
+		}
+		if wasIdle {
+			c.mu.Lock()
+			c.idle = false
+			closing := c.closing
+			c.mu.Unlock()
+			if closing {
+				return 0, 0
+			}
+			c.nc.SetReadDeadline(time.Now().Add(cfg.HeaderTimeout))
+		}
+	}
+}
+
+// newExchange makes the exchange of the head just parsed, n bytes long,
+// and sets the body's framing up.
+func (c *conn) newExchange(n int) *Exchange {
+	h := &c.head
+	x := &Exchange{
+		Req:       newRequest(h, c.buf[c.r:c.r+n], c.remote),
+		c:         c,
+		blocking:  c.s.blocking,
+		keepAlive: !h.Close,
+		expect100: h.Expect100,
+		length:    -1,
+	}
+	c.r += n
+	c.body = body{chunked: h.Chunked, remain: max(h.ContentLength, 0), ck: c.body.ck}
+	c.body.ck.Reset()
+	c.body.done = !h.Chunked && h.ContentLength <= 0
+	x.bodyRead = c.body.done
+	return x
+}
+
+// dispatch buffers the body when so configured and hands the exchange
+// to the host; it returns the status to refuse the request with, or 0.
+func (c *conn) dispatch(x *Exchange) int {
+	cfg := &c.s.cfg
+	if !cfg.StreamBodies {
+		if status := c.bufferBody(x); status != 0 {
+			return status
+		}
+	}
+	c.mu.Lock()
+	if c.s.killed() {
+		c.mu.Unlock()
+		return 503
+	}
+	c.x = x
+	c.mu.Unlock()
+	c.wmu.Lock()
+	c.hold = c.r < c.w && x.bodyRead // a pipelined request follows: batch the responses
+	c.wmu.Unlock()
+	x.deadline = time.Now().Add(cfg.ResponseTimeout)
+	if c.timer == nil {
+		c.timer = time.AfterFunc(cfg.ResponseTimeout, c.expire)
+	} else {
+		c.timer.Reset(cfg.ResponseTimeout)
+	}
+	if !c.s.host.Request(x) {
+		c.timer.Stop()
+		c.mu.Lock()
+		c.x = nil
+		c.mu.Unlock()
+		return 503
+	}
+	return 0
+}
+
+// bufferBody reads the whole body into Req.Body; it returns the status
+// to refuse the request with, or 0.
+func (c *conn) bufferBody(x *Exchange) int {
+	if c.body.done {
+		return 0
+	}
+	limit := c.s.cfg.MaxBodyBytes
+	if !c.body.chunked && c.body.remain > limit {
+		return 413 // before the client sends it, and without 100 Continue
+	}
+	if x.expect100 {
+		x.continued = true
+		c.wmu.Lock()
+		c.out = append(c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
+		err := c.emit(nil, true)
+		c.wmu.Unlock()
+		if err != nil {
+			return 0
+		}
+	}
+	// Grow with what arrives rather than trusting the declared length:
+	// a client declaring 8 MiB must send it before porter holds it.
+	var b []byte
+	chunk := make([]byte, 32<<10)
+	for {
+		n, err := c.readBody(chunk)
+		if int64(len(b)+n) > limit {
+			return 413
+		}
+		b = append(b, chunk[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return bodyStatus(err)
+		}
+	}
+	x.Req.Body = b
+	x.bodyRead = true
+	return 0
+}
+
+// bodyStatus is the status for a body that could not be read.
+func bodyStatus(err error) int {
+	var perr *http1.Error
+	switch {
+	case errors.As(err, &perr):
+		return perr.Status
+	case ioCause(err) == ErrTimeout:
+		return 408
+	}
+	return 400
+}
+
+// ioCause says why a read or write on the connection failed: a deadline
+// passed, or the client went away or broke the protocol.
+func ioCause(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return ErrTimeout
+	}
+	return ErrPeer
+}
+
+// await serves the exchange until it ends, and reports whether the
+// connection may carry another request.
+func (c *conn) await(x *Exchange) bool {
+	cfg := &c.s.cfg
+	for {
+		c.mu.Lock()
+		switch {
+		case x.state == stateAborted:
+			c.x = nil
+			c.mu.Unlock()
+			c.stopTimer()
+			x.answer()
+			x.stopReading()
+			x.watcher.Event(EventAbort)
+			return false
+		case x.state == stateEnded:
+			c.x = nil
+			c.mu.Unlock()
+			c.stopTimer()
+			return c.finish(x)
+		case !x.blocking && x.bodyAsked && !x.bodyRead && x.inErr == nil && len(x.in) < cfg.StreamBuffer:
+			c.reading = readBody
+			c.nc.SetReadDeadline(time.Now().Add(cfg.BodyTimeout))
+			c.mu.Unlock()
+			x.readAhead()
+		case x.bodyRead && c.r == c.w && !c.eof:
+			c.reading = readAhead
+			c.nc.SetReadDeadline(time.Time{})
+			c.mu.Unlock()
+			err := c.fill(len(c.buf) + bufSize)
+			c.mu.Lock()
+			c.reading = readNone
+			c.mu.Unlock()
+			if err != nil {
+				c.eof = true
+				c.gone = ioCause(err) == ErrPeer
+				x.fail(ErrPeer, 0) // unless it ended: then the read was stopped
+			}
+		default:
+			c.waiting = true
+			c.mu.Unlock()
+			<-c.wake
+		}
+	}
+}
+
+// finish ends the connection's part of an exchange the host ended, and
+// reports whether the connection may carry another request.
+func (c *conn) finish(x *Exchange) bool {
+	cutRead := x.stopReading() // a blocking host's read of the body, cut short
+	if cutRead || x.cut || !x.keepAlive || c.eof {
+		c.flush()
+		return false
+	}
+	c.mu.Lock()
+	bodyRead := x.bodyRead
+	c.mu.Unlock()
+	if !bodyRead && !c.drain(x) {
+		return false
+	}
+	c.mu.Lock()
+	closing := c.closing
+	c.mu.Unlock()
+	if closing || c.r == c.w { // the end of a pipelined batch, or of the connection
+		if c.flush() != nil {
+			return false
+		}
+	}
+	return !closing
+}
+
+// drain reads past what is left of the body once the response is done,
+// so that the connection can carry the next request; it reports whether
+// it could. A client still waiting for "100 Continue" will not send its
+// body, and one with much left should not be waited for.
+func (c *conn) drain(x *Exchange) bool {
+	if (x.expect100 && !x.continued) || (!c.body.chunked && c.body.remain > maxDrain) {
+		return false
+	}
+	if c.flush() != nil { // a client may wait for the response before it sends more
+		return false
+	}
+	c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.BodyTimeout))
+	var scratch [4 << 10]byte
+	for left := maxDrain; left > 0; {
+		n, err := c.readBody(scratch[:min(left, len(scratch))])
+		left -= n
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// expire answers 503 when the host has not started a response in time.
+// It runs on the timer's goroutine, so it also catches a callback that
+// is still running.
+func (c *conn) expire() {
+	c.mu.Lock()
+	x := c.x
+	late := x != nil && x.state == stateOpen
+	if late && time.Now().Before(x.deadline) { // the timer was rearmed for a newer exchange
+		late = false
+	}
+	c.mu.Unlock()
+	if late {
+		x.fail(ErrTimeout, 503)
+		x.answer()
+	}
+}
+
+func (c *conn) stopTimer() {
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+}
+
+// signal wakes serve if it waits. Called with mu.
+func (c *conn) signal() {
+	if c.waiting {
+		c.waiting = false
+		c.wake <- struct{}{}
+	}
+}
+
+// interrupt ends a read serve has in progress, so that it looks at the
+// state again. Called with mu.
+func (c *conn) interrupt() {
+	if c.reading != readNone {
+		c.nc.SetReadDeadline(time.Now())
+	}
+}
+
+// shutdown makes the connection end after its current exchange, at once
+// when it is idle.
+func (c *conn) shutdown() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closing = true
+	waits := c.reading == readAhead && (c.x == nil || c.x.state == stateEnded)
+	if c.idle || waits { // for a request that has not begun
+		c.nc.SetReadDeadline(time.Now())
+	}
+}
+
+// kill ends the connection at the shutdown deadline, aborting what the
+// host still holds.
+func (c *conn) kill() {
+	c.mu.Lock()
+	c.closing = true
+	x := c.x
+	c.mu.Unlock()
+	if x != nil {
+		x.fail(ErrServerClosed, 0)
+		x.answer()
+	}
+	c.nc.SetDeadline(time.Now())
+}
+
+// reject answers status to a request porter refuses; the connection
+// ends after it.
+func (c *conn) reject(status int) {
+	c.wmu.Lock()
+	c.hold = false
+	c.out = appendReject(c.out, status)
+	c.emit(nil, true)
+	c.wmu.Unlock()
+	c.flush()
+}
+
+// close closes the connection once the writer is done. With linger it
+// first half-closes and reads what the client still sends for a while,
+// so that the client gets the response rather than a reset.
+func (c *conn) close(linger bool) {
+	c.flush()
+	c.releaseBuf()
+	if !linger {
+		c.nc.Close()
+		c.s.connClosed(c)
+		return
+	}
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	var scratch [512]byte
+	for {
+		if _, err := c.nc.Read(scratch[:]); err != nil {
+			break
+		}
+	}
+	c.nc.Close()
+	c.s.connClosed(c)
+}
+
+// fill reads more bytes into buf[w:], making room first; the buffer
+// grows up to limit bytes. While it waits with nothing buffered, the
+// connection holds no buffer.
+func (c *conn) fill(limit int) error {
+	switch {
+	case c.r == c.w:
+		c.r, c.w = 0, 0
+	case c.w == len(c.buf) && c.r > 0:
+		c.w = copy(c.buf, c.buf[c.r:c.w])
+		c.r = 0
+	case c.w == len(c.buf):
+		if len(c.buf) >= limit {
+			return errBufferFull
+		}
+		b := make([]byte, min(2*len(c.buf), max(limit, len(c.buf)+1)))
+		c.w = copy(b, c.buf[c.r:c.w])
+		c.r = 0
+		c.putBuf()
+		c.buf = b
+	}
+	if c.raw == nil {
+		c.getBuf()
+		n, err := c.nc.Read(c.buf[c.w:])
+		c.w += n
+		return err
+	}
+	var n int
+	var rerr error
+	err := c.raw.Read(func(fd uintptr) bool {
+		c.getBuf()
+		for {
+			n, rerr = syscall.Read(int(fd), c.buf[c.w:])
+			if rerr != syscall.EINTR {
+				break
+			}
+		}
+		if rerr == syscall.EAGAIN {
+			if c.r == c.w {
+				c.releaseBuf() // nothing held while the connection waits
+			}
+			return false
+		}
+		return true
+	})
+	switch {
+	case err != nil:
+		return err
+	case rerr != nil:
+		return rerr
+	case n == 0:
+		return io.EOF
+	}
+	c.w += n
+	return nil
+}
+
+var errBufferFull = errors.New("porter: read buffer full")
+
+func (c *conn) getBuf() {
+	if c.buf == nil {
+		c.buf = *bufPool.Get().(*[]byte)
+	}
+}
+
+// putBuf gives the buffer back to the pool when it has the pool's size.
+func (c *conn) putBuf() {
+	if len(c.buf) == bufSize {
+		b := c.buf
+		bufPool.Put(&b)
+	}
+	c.buf = nil
+}
+
+// releaseBuf drops the buffer once nothing in it is unread.
+func (c *conn) releaseBuf() {
+	if c.buf != nil {
+		c.putBuf()
+		c.r, c.w = 0, 0
+	}
+}
+
+// readBody reads body bytes into p, from the buffer or else the
+// connection (whose deadline the caller set); it returns 0, io.EOF at the
+// end of the body and an *http1.Error for a malformed chunked body.
+func (c *conn) readBody(p []byte) (int, error) {
+	b := &c.body
+	for !b.done {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		if c.r < c.w {
+			if !b.chunked {
+				k := int(min(int64(c.w-c.r), b.remain))
+				n := copy(p, c.buf[c.r:c.r+k])
+				c.r += n
+				b.remain -= int64(n)
+				b.done = b.remain == 0
+				return n, nil
+			}
+			data, n, err := b.ck.Decode(c.buf[c.r:min(c.w, c.r+len(p))])
+			c.r += n
+			copy(p, data)
+			switch err {
+			case nil, http1.ErrNeedMore:
+			case io.EOF:
+				b.done = true
+			default:
+				return len(data), err
+			}
+			if len(data) > 0 {
+				return len(data), nil
+			}
+			continue
+		}
+		if !b.chunked && len(p) >= bufSize { // large reads skip the buffer
+			n, err := c.nc.Read(p[:min(int64(len(p)), b.remain)])
+			b.remain -= int64(n)
+			b.done = b.remain == 0
+			if n > 0 {
+				return n, nil
+			}
+			return 0, bodyEnd(err)
+		}
+		if err := c.fill(len(c.buf)); err != nil {
+			return 0, bodyEnd(err)
+		}
+	}
+	return 0, io.EOF
+}
+
+// bodyEnd turns the end of the stream inside a body into an error.
+func bodyEnd(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

@@ -1,0 +1,156 @@
+package core
+
+import (
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// This file is a connection's write side. Response bytes go out in order
+// through c.out: a call that produces them (the host's, or serve's)
+// writes them at once when the socket takes them all; what the socket
+// cannot take now is written by a blocking caller itself, or else by a
+// writer goroutine that lives only until c.out is empty. Every function
+// here is called with c.wmu held unless it says otherwise.
+
+// emit appends p to the pending bytes and writes them: all before it
+// returns when block is set, else what the socket takes now. Responses
+// of a pipelined batch (c.hold) wait for the end of the batch.
+func (c *conn) emit(p []byte, block bool) error {
+	if c.werr != nil {
+		return c.werr
+	}
+	if c.writing || (c.hold && len(c.out)+len(p) < maxHold) {
+		c.out = append(c.out, p...)
+		return nil
+	}
+	if len(c.out)+len(p) == 0 {
+		return nil
+	}
+	n, err := c.tryWrite(c.out, p)
+	if err != nil {
+		c.werr = err
+		return err
+	}
+	// Keep what is left, in order, in c.out.
+	if n < len(c.out) {
+		c.out = append(c.out[:copy(c.out, c.out[n:])], p...)
+	} else {
+		c.out = append(c.out[:0], p[n-len(c.out):]...)
+	}
+	if len(c.out) == 0 {
+		return nil
+	}
+	if !block {
+		c.writing = true
+		go c.writeLoop()
+		return nil
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+	_, err = c.nc.Write(c.out)
+	c.out = c.out[:0]
+	if err != nil {
+		c.werr = err
+	}
+	return err
+}
+
+// pending is how many response bytes wait for the socket.
+func (c *conn) pending() int { return len(c.out) + c.inflight }
+
+// tryWrite writes a then b with one system call that does not wait, and
+// returns how many bytes the socket took.
+func (c *conn) tryWrite(a, b []byte) (int, error) {
+	if c.raw == nil {
+		return 0, nil
+	}
+	var n int
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		var iov [2]syscall.Iovec
+		k := 0
+		for _, p := range [2][]byte{a, b} {
+			if len(p) > 0 {
+				iov[k].Base = &p[0]
+				iov[k].SetLen(len(p))
+				k++
+			}
+		}
+		for {
+			r, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
+			switch e {
+			case 0:
+				n = int(r)
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+			default:
+				werr = e
+			}
+			return true // never wait here
+		}
+	})
+	if err == nil {
+		err = werr
+	}
+	return n, err
+}
+
+// writeLoop writes c.out until it is empty, waiting for the socket as
+// long as the write deadline allows. Called without c.wmu.
+func (c *conn) writeLoop() {
+	c.wmu.Lock()
+	for len(c.out) > 0 && c.werr == nil {
+		c.out, c.spare = c.spare[:0], c.out
+		data := c.spare
+		c.inflight = len(data)
+		c.wmu.Unlock()
+		c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+		_, err := c.nc.Write(data)
+		c.wmu.Lock()
+		c.inflight = 0
+		if err != nil {
+			c.werr = err
+		}
+	}
+	c.writing = false
+	err := c.werr
+	c.wmu.Unlock()
+	select {
+	case c.wdone <- struct{}{}:
+	default:
+	}
+	c.written(err)
+}
+
+// written tells the exchange in progress that its pending bytes are out,
+// or that writing failed. Called without c.wmu.
+func (c *conn) written(err error) {
+	c.mu.Lock()
+	x := c.x
+	owed := x != nil && x.owesWrite && err == nil
+	if owed {
+		x.owesWrite = false
+	}
+	c.mu.Unlock()
+	switch {
+	case x != nil && err != nil:
+		x.fail(ioCause(err), 0)
+	case owed:
+		x.watcher.Event(EventWritable)
+	}
+}
+
+// flush writes every pending byte before it returns, ending a pipelined
+// batch. Called without c.wmu.
+func (c *conn) flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.hold = false
+	for c.writing {
+		c.wmu.Unlock()
+		<-c.wdone
+		c.wmu.Lock()
+	}
+	return c.emit(nil, true)
+}
