@@ -10,6 +10,8 @@ import (
 	"math"
 	"strings"
 	"unsafe"
+
+	"github.com/porter-http/porter/core"
 )
 
 // requestOf looks a handle up; every req_* export starts here (exports.c
@@ -109,7 +111,8 @@ func capi_req_respond(h C.porter_req, status C.int, headers *C.porter_cheader, c
 	if r == nil {
 		return rc
 	}
-	hs, ok := goHeaders(headers, count)
+	var small [16]core.Header
+	hs, ok := goHeaders(small[:], headers, count)
 	b, ok2 := bytes(body, bodyLen)
 	if !ok || !ok2 {
 		return C.PORTER_EINVAL
@@ -124,7 +127,8 @@ func capi_req_write_head(h C.porter_req, status C.int, headers *C.porter_cheader
 	if r == nil {
 		return rc
 	}
-	hs, ok := goHeaders(headers, count)
+	var small [16]core.Header
+	hs, ok := goHeaders(small[:], headers, count)
 	if !ok || length < -1 {
 		return C.PORTER_EINVAL
 	}

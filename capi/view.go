@@ -67,23 +67,26 @@ func newView(q *core.Request) *C.porter_request {
 
 func freeView(v *C.porter_request) { C.free(unsafe.Pointer(v)) }
 
-// goHeaders copies a host's header array into Go.
-func goHeaders(h *C.porter_cheader, n C.size_t) ([]core.Header, bool) {
+// goHeaders views a host's header array as Go headers, in dst when it
+// is large enough. The strings alias host memory: they are valid for the
+// duration of the call only, which is all core needs (it copies what it
+// writes before returning).
+func goHeaders(dst []core.Header, h *C.porter_cheader, n C.size_t) ([]core.Header, bool) {
 	if n == 0 {
 		return nil, true
 	}
 	if h == nil {
 		return nil, false
 	}
-	out := make([]core.Header, n)
-	for i, f := range unsafe.Slice(h, n) {
+	out := dst[:0]
+	for _, f := range unsafe.Slice(h, n) {
 		if (f.name == nil && f.name_len > 0) || (f.value == nil && f.value_len > 0) {
 			return nil, false
 		}
-		out[i] = core.Header{
-			Name:  C.GoStringN(f.name, C.int(f.name_len)),
-			Value: C.GoStringN(f.value, C.int(f.value_len)),
-		}
+		out = append(out, core.Header{
+			Name:  unsafe.String((*byte)(unsafe.Pointer(f.name)), int(f.name_len)),
+			Value: unsafe.String((*byte)(unsafe.Pointer(f.value)), int(f.value_len)),
+		})
 	}
 	return out, true
 }

@@ -31,10 +31,21 @@ type conn struct {
 	raw    syscall.RawConn // for writes that must not wait and reads that hold no buffer; nil without
 	remote string
 
+	// The raw-I/O callbacks, bound once so that a call allocates
+	// nothing, with their results.
+	readFn  func(fd uintptr) bool
+	writeFn func(fd uintptr) bool
+	rn      int
+	rerr    error
+	wv      [2][]byte // what writeFn writes
+	wn      int
+	wsysErr error
+
 	// The read side belongs to serve, except while a blocking host reads
 	// a streamed body (serve waits then, and x.rmu orders the two).
-	buf  []byte // nil while idle with nothing buffered
-	r, w int    // buf[r:w] is read but not consumed
+	buf  []byte  // nil while idle with nothing buffered
+	bufp *[]byte // buf's pool entry, or nil for a grown buffer
+	r, w int     // buf[r:w] is read but not consumed
 	head http1.Head
 	body body
 	eof  bool // reads failed or were stopped: no more requests
@@ -47,7 +58,6 @@ type conn struct {
 	idle    bool       // serve waits for a request with nothing buffered
 	closing bool       // end after the current exchange
 	wake    chan struct{}
-	timer   *time.Timer // the response deadline of x
 
 	wmu      sync.Mutex // guards the write side below
 	out      []byte     // response bytes not yet handed to the socket
@@ -99,6 +109,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	}
 	if sc, ok := nc.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
+		c.readFn, c.writeFn = c.rawRead, c.rawWrite
 	}
 	return c
 }
@@ -134,22 +145,7 @@ func (c *conn) serve() {
 // request with (0: close without a word: the client left or idled out).
 func (c *conn) readHead(first bool) (int, int) {
 	cfg := &c.s.cfg
-	wait := cfg.IdleTimeout
-	if first {
-		wait = cfg.HeaderTimeout
-	}
-	if c.r == c.w {
-		c.mu.Lock()
-		if c.closing {
-			c.mu.Unlock()
-			return 0, 0
-		}
-		c.idle = true
-		c.nc.SetReadDeadline(time.Now().Add(wait))
-		c.mu.Unlock()
-	} else {
-		c.nc.SetReadDeadline(time.Now().Add(cfg.HeaderTimeout))
-	}
+	armed := false // a head already buffered needs no deadline
 	for {
 		if c.r < c.w {
 			n, err := c.head.Parse(c.buf[c.r:c.w], c.s.limits)
@@ -160,14 +156,26 @@ func (c *conn) readHead(first bool) (int, int) {
 				return 0, err.(*http1.Error).Status
 			}
 		}
-		wasIdle := c.r == c.w
-		if err := c.fill(cfg.MaxHeaderBytes); err != nil {
-			if c.r < c.w && ioCause(err) == ErrTimeout {
-				return 0, 408
+		idle := c.r == c.w
+		if idle {
+			wait := cfg.IdleTimeout
+			if first {
+				wait = cfg.HeaderTimeout
 			}
-			return 0, 0
+			c.mu.Lock()
+			if c.closing {
+				c.mu.Unlock()
+				return 0, 0
+			}
+			c.idle = true
+			c.nc.SetReadDeadline(time.Now().Add(wait))
+			c.mu.Unlock()
+		} else if !armed {
+			c.nc.SetReadDeadline(time.Now().Add(cfg.HeaderTimeout))
+			armed = true
 		}
-		if wasIdle {
+		err := c.fill(cfg.MaxHeaderBytes)
+		if idle {
 			c.mu.Lock()
 			c.idle = false
 			closing := c.closing
@@ -175,7 +183,12 @@ func (c *conn) readHead(first bool) (int, int) {
 			if closing {
 				return 0, 0
 			}
-			c.nc.SetReadDeadline(time.Now().Add(cfg.HeaderTimeout))
+		}
+		if err != nil {
+			if c.r < c.w && ioCause(err) == ErrTimeout {
+				return 0, 408
+			}
+			return 0, 0
 		}
 	}
 }
@@ -185,13 +198,13 @@ func (c *conn) readHead(first bool) (int, int) {
 func (c *conn) newExchange(n int) *Exchange {
 	h := &c.head
 	x := &Exchange{
-		Req:       newRequest(h, c.buf[c.r:c.r+n], c.remote),
 		c:         c,
 		blocking:  c.s.blocking,
 		keepAlive: !h.Close,
 		expect100: h.Expect100,
 		length:    -1,
 	}
+	x.Req = newRequest(h, c.buf[c.r:c.r+n], c.remote, x.fields[:])
 	c.r += n
 	c.body = body{chunked: h.Chunked, remain: max(h.ContentLength, 0), ck: c.body.ck}
 	c.body.ck.Reset()
@@ -209,6 +222,7 @@ func (c *conn) dispatch(x *Exchange) int {
 			return status
 		}
 	}
+	x.deadline = time.Now().Add(cfg.ResponseTimeout) // the server's sweep enforces it
 	c.mu.Lock()
 	if c.s.killed() {
 		c.mu.Unlock()
@@ -219,14 +233,7 @@ func (c *conn) dispatch(x *Exchange) int {
 	c.wmu.Lock()
 	c.hold = c.r < c.w && x.bodyRead // a pipelined request follows: batch the responses
 	c.wmu.Unlock()
-	x.deadline = time.Now().Add(cfg.ResponseTimeout)
-	if c.timer == nil {
-		c.timer = time.AfterFunc(cfg.ResponseTimeout, c.expire)
-	} else {
-		c.timer.Reset(cfg.ResponseTimeout)
-	}
 	if !c.s.host.Request(x) {
-		c.timer.Stop()
 		c.mu.Lock()
 		c.x = nil
 		c.mu.Unlock()
@@ -308,7 +315,6 @@ func (c *conn) await(x *Exchange) bool {
 		case x.state == stateAborted:
 			c.x = nil
 			c.mu.Unlock()
-			c.stopTimer()
 			x.answer()
 			x.stopReading()
 			x.watcher.Event(EventAbort)
@@ -316,7 +322,6 @@ func (c *conn) await(x *Exchange) bool {
 		case x.state == stateEnded:
 			c.x = nil
 			c.mu.Unlock()
-			c.stopTimer()
 			return c.finish(x)
 		case !x.blocking && x.bodyAsked && !x.bodyRead && x.inErr == nil && len(x.in) < cfg.StreamBuffer:
 			c.reading = readBody
@@ -324,12 +329,19 @@ func (c *conn) await(x *Exchange) bool {
 			c.mu.Unlock()
 			x.readAhead()
 		case x.bodyRead && c.r == c.w && !c.eof:
+			// Read on under the deadline in force (rarely cleared: a
+			// deadline costs); until x ends only a change of state may
+			// stop this read.
 			c.reading = readAhead
-			c.nc.SetReadDeadline(time.Time{})
 			c.mu.Unlock()
 			err := c.fill(len(c.buf) + bufSize)
 			c.mu.Lock()
 			c.reading = readNone
+			live := x.state == stateOpen || x.state == stateStreaming
+			if err != nil && live && ioCause(err) == ErrTimeout {
+				c.nc.SetReadDeadline(time.Time{}) // a deadline of an earlier exchange
+				err = nil
+			}
 			c.mu.Unlock()
 			if err != nil {
 				c.eof = true
@@ -395,26 +407,17 @@ func (c *conn) drain(x *Exchange) bool {
 	return false
 }
 
-// expire answers 503 when the host has not started a response in time.
-// It runs on the timer's goroutine, so it also catches a callback that
-// is still running.
-func (c *conn) expire() {
+// expire answers 503 when the host has not started a response by the
+// exchange's deadline. The server's sweep calls it, so it also catches a
+// callback that is still running.
+func (c *conn) expire(now time.Time) {
 	c.mu.Lock()
 	x := c.x
-	late := x != nil && x.state == stateOpen
-	if late && time.Now().Before(x.deadline) { // the timer was rearmed for a newer exchange
-		late = false
-	}
+	late := x != nil && x.state == stateOpen && now.After(x.deadline)
 	c.mu.Unlock()
 	if late {
 		x.fail(ErrTimeout, 503)
 		x.answer()
-	}
-}
-
-func (c *conn) stopTimer() {
-	if c.timer != nil {
-		c.timer.Stop()
 	}
 }
 
@@ -514,7 +517,7 @@ func (c *conn) fill(limit int) error {
 		c.w = copy(b, c.buf[c.r:c.w])
 		c.r = 0
 		c.putBuf()
-		c.buf = b
+		c.buf = b // not the pool's: dropped when released
 	}
 	if c.raw == nil {
 		c.getBuf()
@@ -522,51 +525,56 @@ func (c *conn) fill(limit int) error {
 		c.w += n
 		return err
 	}
-	var n int
-	var rerr error
-	err := c.raw.Read(func(fd uintptr) bool {
-		c.getBuf()
-		for {
-			n, rerr = syscall.Read(int(fd), c.buf[c.w:])
-			if rerr != syscall.EINTR {
-				break
-			}
-		}
-		if rerr == syscall.EAGAIN {
-			if c.r == c.w {
-				c.releaseBuf() // nothing held while the connection waits
-			}
-			return false
-		}
-		return true
-	})
+	c.rn, c.rerr = 0, nil
+	err := c.raw.Read(c.readFn)
 	switch {
 	case err != nil:
 		return err
-	case rerr != nil:
-		return rerr
-	case n == 0:
+	case c.rerr != nil:
+		return c.rerr
+	case c.rn == 0:
 		return io.EOF
 	}
-	c.w += n
+	c.w += c.rn
 	return nil
+}
+
+// rawRead is fill's callback: a read that does not wait, taking a
+// buffer only once the socket is readable.
+func (c *conn) rawRead(fd uintptr) bool {
+	c.getBuf()
+	for {
+		c.rn, c.rerr = syscall.Read(int(fd), c.buf[c.w:])
+		if c.rerr != syscall.EINTR {
+			break
+		}
+	}
+	if c.rerr == syscall.EAGAIN {
+		c.rn, c.rerr = 0, nil
+		if c.r == c.w {
+			c.releaseBuf() // nothing held while the connection waits
+		}
+		return false
+	}
+	c.rn = max(c.rn, 0)
+	return true
 }
 
 var errBufferFull = errors.New("porter: read buffer full")
 
 func (c *conn) getBuf() {
 	if c.buf == nil {
-		c.buf = *bufPool.Get().(*[]byte)
+		c.bufp = bufPool.Get().(*[]byte)
+		c.buf = *c.bufp
 	}
 }
 
-// putBuf gives the buffer back to the pool when it has the pool's size.
+// putBuf gives a pool buffer back.
 func (c *conn) putBuf() {
-	if len(c.buf) == bufSize {
-		b := c.buf
-		bufPool.Put(&b)
+	if c.bufp != nil {
+		bufPool.Put(c.bufp)
 	}
-	c.buf = nil
+	c.buf, c.bufp = nil, nil
 }
 
 // releaseBuf drops the buffer once nothing in it is unread.

@@ -68,6 +68,7 @@ type Exchange struct {
 	deadline  time.Time // for the host to start a response
 	expect100 bool      // the client waits for "100 Continue" before the body
 	answered  sync.Once // the network side of an abort is done
+	fields    [8]Header // Req.Headers, unless there are more
 
 	// Guarded by c.mu.
 	state     state

@@ -9,8 +9,9 @@ import (
 // newRequest builds the request view of a parsed head. The head's bytes
 // are copied once into one string that every field of the view slices,
 // so the view outlives the connection's read buffer: a host may hold it
-// until the exchange ends while the connection reads on.
-func newRequest(h *http1.Head, raw []byte, remote string) Request {
+// until the exchange ends while the connection reads on. The header list
+// goes into fields when it fits.
+func newRequest(h *http1.Head, raw []byte, remote string, fields []Header) Request {
 	all := string(raw)
 	base := unsafe.Pointer(unsafe.SliceData(raw))
 	// at maps a slice of raw onto the same bytes of all.
@@ -21,9 +22,9 @@ func newRequest(h *http1.Head, raw []byte, remote string) Request {
 		off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(base))
 		return all[off : off+len(b)]
 	}
-	headers := make([]Header, len(h.Fields))
-	for i, f := range h.Fields {
-		headers[i] = Header{at(f.Name), at(f.Value)}
+	headers := fields[:0]
+	for _, f := range h.Fields {
+		headers = append(headers, Header{at(f.Name), at(f.Value)})
 	}
 	host := h.Host
 	if h.Authority != nil { // RFC 9112 §3.2.2: the absolute form's authority wins

@@ -107,7 +107,35 @@ func (s *Server) Start() error {
 		s.active.Add(1)
 		go s.accept(ln)
 	}
+	go s.sweep()
 	return nil
+}
+
+// sweep enforces the response deadline of every exchange, a few times
+// per ResponseTimeout (at most once a second): cheaper than a timer per
+// request, at the price of answering up to a quarter timeout late.
+func (s *Server) sweep() {
+	every := min(max(s.cfg.ResponseTimeout/4, 5*time.Millisecond), time.Second)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var conns []*conn
+	for {
+		select {
+		case now := <-tick.C:
+			s.mu.Lock()
+			for c := range s.conns {
+				conns = append(conns, c)
+			}
+			s.mu.Unlock()
+			for i, c := range conns {
+				c.expire(now)
+				conns[i] = nil
+			}
+			conns = conns[:0]
+		case <-s.done:
+			return
+		}
+	}
 }
 
 // accept serves one listener until shutdown. At MaxConnections it stops

@@ -64,36 +64,40 @@ func (c *conn) tryWrite(a, b []byte) (int, error) {
 	if c.raw == nil {
 		return 0, nil
 	}
-	var n int
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		var iov [2]syscall.Iovec
-		k := 0
-		for _, p := range [2][]byte{a, b} {
-			if len(p) > 0 {
-				iov[k].Base = &p[0]
-				iov[k].SetLen(len(p))
-				k++
-			}
-		}
-		for {
-			r, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
-			switch e {
-			case 0:
-				n = int(r)
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-			default:
-				werr = e
-			}
-			return true // never wait here
-		}
-	})
+	c.wv = [2][]byte{a, b}
+	c.wn, c.wsysErr = 0, nil
+	err := c.raw.Write(c.writeFn)
+	c.wv = [2][]byte{}
 	if err == nil {
-		err = werr
+		err = c.wsysErr
 	}
-	return n, err
+	return c.wn, err
+}
+
+// rawWrite is tryWrite's callback: one writev that does not wait.
+func (c *conn) rawWrite(fd uintptr) bool {
+	var iov [2]syscall.Iovec
+	k := 0
+	for _, p := range c.wv {
+		if len(p) > 0 {
+			iov[k].Base = &p[0]
+			iov[k].SetLen(len(p))
+			k++
+		}
+	}
+	for {
+		n, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
+		switch e {
+		case 0:
+			c.wn = int(n)
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+		default:
+			c.wsysErr = e
+		}
+		return true // never wait here
+	}
 }
 
 // writeLoop writes c.out until it is empty, waiting for the socket as

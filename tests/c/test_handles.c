@@ -361,11 +361,13 @@ static void test_callback_double(void)
     CHECK_STRN(r.body, r.body_len, "cb");
     tc_response_free(&r);
     CHECK(!tc_pending(&c, 100));
+    tc_close(&c);
+    CHECK_CODE(server_free(s), PORTER_OK);
+    /* read once no handler runs: the client may have the response
+       before the handler returns */
     CHECK_INT(__atomic_load_n(&cb_calls, __ATOMIC_SEQ_CST), 1);
     CHECK_CODE(cb_first, PORTER_OK);
     CHECK_CODE(cb_second, PORTER_EHANDLE);
-    tc_close(&c);
-    CHECK_CODE(server_free(s), PORTER_OK);
 }
 
 int main(void)

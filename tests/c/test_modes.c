@@ -264,8 +264,10 @@ static void cb_handler(void *user_data, const porter_event *ev)
         CHECK(ev->data == NULL);
         check_post_view(ev->req, v, __atomic_load_n(&s->client_port,
                                                     __ATOMIC_SEQ_CST));
-        CHECK_CODE(respond_post(ev->req, "callback"), PORTER_OK);
+        /* counted first: the client may read the response before
+           respond_post returns */
         __atomic_add_fetch(&s->inline_calls, 1, __ATOMIC_SEQ_CST);
+        CHECK_CODE(respond_post(ev->req, "callback"), PORTER_OK);
         return;
     }
     if (ev->type == PORTER_EV_REQUEST && v && v->path_len == 6 &&
