@@ -77,6 +77,25 @@ int server_listen(porter_server *srv, const char *addr)
     return capi_server_listen(srv, addr);
 }
 
+int server_listen_opts(porter_server *srv, const char *addr,
+                       const porter_listen_options *opts)
+{
+    FORK_GUARD;
+    return capi_server_listen_opts(srv, addr, opts);
+}
+
+int server_listen_fd(porter_server *srv, int fd)
+{
+    FORK_GUARD;
+    return capi_server_listen_fd(srv, fd);
+}
+
+int server_conn_add(porter_server *srv, int fd)
+{
+    FORK_GUARD;
+    return capi_server_conn_add(srv, fd);
+}
+
 int server_addr(porter_server *srv, int index, char *buf, size_t cap)
 {
     FORK_GUARD;
@@ -105,6 +124,24 @@ int server_shutdown(porter_server *srv, int timeout_ms)
 {
     FORK_GUARD;
     return capi_server_shutdown(srv, timeout_ms);
+}
+
+int server_pause(porter_server *srv)
+{
+    FORK_GUARD;
+    return capi_server_pause(srv);
+}
+
+int server_resume(porter_server *srv)
+{
+    FORK_GUARD;
+    return capi_server_resume(srv);
+}
+
+int server_stats(porter_server *srv, porter_stats *out)
+{
+    FORK_GUARD;
+    return capi_server_stats(srv, out);
 }
 
 int server_free(porter_server *srv)

@@ -6,6 +6,7 @@ package main
 import "C"
 
 import (
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -239,7 +240,12 @@ func capi_server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 }
 
 //export capi_server_listen
-func capi_server_listen(p *C.porter_server, addr *C.porter_cchar) (rc C.int) {
+func capi_server_listen(p *C.porter_server, addr *C.porter_cchar) C.int {
+	return capi_server_listen_opts(p, addr, nil)
+}
+
+//export capi_server_listen_opts
+func capi_server_listen_opts(p *C.porter_server, addr *C.porter_cchar, opts *C.porter_clisten_options) (rc C.int) {
 	defer guard(&rc)
 	s, rc := serverOf(p)
 	if s == nil {
@@ -248,14 +254,105 @@ func capi_server_listen(p *C.porter_server, addr *C.porter_cchar) (rc C.int) {
 	if addr == nil {
 		return C.PORTER_EINVAL
 	}
-	i, err := s.core.Listen(C.GoString((*C.char)(addr)))
+	var opt core.ListenOptions
+	if opts != nil {
+		const known = C.PORTER_LISTEN_REUSEPORT | C.PORTER_LISTEN_V6ONLY
+		if opts.size < C.size_t(unsafe.Sizeof(*opts)) || opts.flags&^known != 0 ||
+			opts.unix_mode < 0 || opts.unix_mode > 0o777 {
+			return C.PORTER_EINVAL
+		}
+		opt = core.ListenOptions{
+			ReusePort: opts.flags&C.PORTER_LISTEN_REUSEPORT != 0,
+			V6Only:    opts.flags&C.PORTER_LISTEN_V6ONLY != 0,
+			UnixMode:  os.FileMode(opts.unix_mode),
+		}
+	}
+	i, err := s.core.Listen(C.GoString((*C.char)(addr)), opt)
+	return s.listened(i, err, "server_listen")
+}
+
+//export capi_server_listen_fd
+func capi_server_listen_fd(p *C.porter_server, fd C.int) (rc C.int) {
+	defer guard(&rc)
+	s, rc := serverOf(p)
+	if s == nil {
+		return rc
+	}
+	i, err := s.core.ListenFD(int(fd))
+	return s.listened(i, err, "server_listen_fd")
+}
+
+// listened turns the outcome of a Listen call into a code.
+func (s *server) listened(i int, err error, call string) C.int {
 	if err == core.ErrState {
-		return s.fail(C.PORTER_ESTATE, "server_listen: the server already started")
+		return s.fail(C.PORTER_ESTATE, call+": the server already started")
 	}
 	if err != nil {
 		return s.fail(C.PORTER_ELISTEN, err.Error())
 	}
 	return C.int(i)
+}
+
+//export capi_server_conn_add
+func capi_server_conn_add(p *C.porter_server, fd C.int) (rc C.int) {
+	defer guard(&rc)
+	s, rc := serverOf(p)
+	if s == nil {
+		return rc
+	}
+	switch err := s.core.ServeFD(int(fd)); err {
+	case nil:
+		return C.PORTER_OK
+	case core.ErrState, core.ErrWouldBlock:
+		return code(err)
+	default:
+		return s.fail(C.PORTER_EINVAL, "server_conn_add: "+err.Error())
+	}
+}
+
+//export capi_server_pause
+func capi_server_pause(p *C.porter_server) (rc C.int) {
+	defer guard(&rc)
+	s, rc := serverOf(p)
+	if s == nil {
+		return rc
+	}
+	s.core.Pause()
+	return C.PORTER_OK
+}
+
+//export capi_server_resume
+func capi_server_resume(p *C.porter_server) (rc C.int) {
+	defer guard(&rc)
+	s, rc := serverOf(p)
+	if s == nil {
+		return rc
+	}
+	s.core.Resume()
+	return C.PORTER_OK
+}
+
+//export capi_server_stats
+func capi_server_stats(p *C.porter_server, out *C.porter_stats) (rc C.int) {
+	defer guard(&rc)
+	s, rc := serverOf(p)
+	if s == nil {
+		return rc
+	}
+	if out == nil || out.size < C.size_t(unsafe.Offsetof(out.connections)+8) {
+		return C.PORTER_EINVAL
+	}
+	st := s.core.Stats()
+	values := []int64{st.Connections, st.Accepted, st.Requests, st.BytesIn, st.BytesOut,
+		st.AcceptErrors, st.RejectedMalformed, st.RejectedTooLarge, st.RejectedTimeout,
+		st.RejectedUnsupported, st.RejectedOverloaded}
+	// The counters follow size in porter.h's order; fill those that fit.
+	fields := unsafe.Slice((*C.int64_t)(unsafe.Pointer(&out.connections)), len(values))
+	room := (int(out.size) - int(unsafe.Offsetof(out.connections))) / 8
+	for i, v := range values[:min(room, len(values))] {
+		fields[i] = C.int64_t(v)
+	}
+	return C.PORTER_OK
 }
 
 //export capi_server_addr
@@ -265,11 +362,11 @@ func capi_server_addr(p *C.porter_server, index C.int, buf *C.char, capacity C.s
 	if s == nil {
 		return rc
 	}
-	a := s.core.Addr(int(index))
-	if a == nil {
+	a := s.core.AddrString(int(index))
+	if a == "" {
 		return C.PORTER_EINVAL
 	}
-	return copyOut(a.String(), buf, capacity)
+	return copyOut(a, buf, capacity)
 }
 
 //export capi_server_errmsg

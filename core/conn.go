@@ -103,7 +103,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{
 		s:      s,
 		nc:     nc,
-		remote: nc.RemoteAddr().String(),
+		remote: addrString(nc.RemoteAddr()),
 		wake:   make(chan struct{}, 1),
 		wdone:  make(chan struct{}, 1),
 	}
@@ -112,6 +112,14 @@ func newConn(s *Server, nc net.Conn) *conn {
 		c.readFn, c.writeFn = c.rawRead, c.rawWrite
 	}
 	return c
+}
+
+// addrString is a's "ip:port", or "" when there is none.
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }
 
 // serve reads, dispatches and answers requests until the connection ends.
@@ -233,6 +241,7 @@ func (c *conn) dispatch(x *Exchange) int {
 	c.wmu.Lock()
 	c.hold = c.r < c.w && x.bodyRead // a pipelined request follows: batch the responses
 	c.wmu.Unlock()
+	c.s.stats.requests.Add(1)
 	if !c.s.host.Request(x) {
 		c.mu.Lock()
 		c.x = nil
@@ -466,6 +475,7 @@ func (c *conn) kill() {
 // reject answers status to a request porter refuses; the connection
 // ends after it.
 func (c *conn) reject(status int) {
+	c.s.stats.rejected(status)
 	c.wmu.Lock()
 	c.hold = false
 	c.out = appendReject(c.out, status)
@@ -523,6 +533,7 @@ func (c *conn) fill(limit int) error {
 		c.getBuf()
 		n, err := c.nc.Read(c.buf[c.w:])
 		c.w += n
+		c.s.stats.bytesIn.Add(int64(n))
 		return err
 	}
 	c.rn, c.rerr = 0, nil
@@ -536,6 +547,7 @@ func (c *conn) fill(limit int) error {
 		return io.EOF
 	}
 	c.w += c.rn
+	c.s.stats.bytesIn.Add(int64(c.rn))
 	return nil
 }
 
@@ -620,6 +632,7 @@ func (c *conn) readBody(p []byte) (int, error) {
 		}
 		if !b.chunked && len(p) >= bufSize { // large reads skip the buffer
 			n, err := c.nc.Read(p[:min(int64(len(p)), b.remain)])
+			c.s.stats.bytesIn.Add(int64(n))
 			b.remain -= int64(n)
 			b.done = b.remain == 0
 			if n > 0 {

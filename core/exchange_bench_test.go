@@ -64,7 +64,7 @@ func BenchmarkHello(b *testing.B) {
 				host = lh
 			}
 			s := NewServer(Config{}, host, m.blocking)
-			if _, err := s.Listen("127.0.0.1:0"); err != nil {
+			if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
 				b.Fatal(err)
 			}
 			if err := s.Start(); err != nil {

@@ -186,7 +186,7 @@ func start(t *testing.T, cfg Config, blocking bool, handle func(h *held) bool) *
 	t.Helper()
 	host := &testHost{handle: handle, reqs: make(chan *held, 256)}
 	s := NewServer(cfg, host, blocking)
-	if _, err := s.Listen("127.0.0.1:0"); err != nil {
+	if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Start(); err != nil {
@@ -246,6 +246,11 @@ func dial(t *testing.T, addr string) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return clientOf(t, c)
+}
+
+// clientOf makes a test client of a connection; Cleanup closes it.
+func clientOf(t *testing.T, c net.Conn) *client {
 	t.Cleanup(func() { c.Close() })
 	return &client{c, bufio.NewReader(c), t}
 }

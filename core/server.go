@@ -36,6 +36,8 @@ type Server struct {
 	stopping  bool
 	killAt    time.Time   // the shutdown deadline
 	killTimer *time.Timer // closes kill at killAt
+	paused    bool
+	resumed   chan struct{} // closed by Resume
 
 	slots    chan struct{} // one per open connection, up to MaxConnections
 	stopped  chan struct{} // closed when shutdown begins: accept loops end
@@ -43,6 +45,7 @@ type Server struct {
 	killOnce sync.Once
 	done     chan struct{} // closed when drained
 	active   sync.WaitGroup
+	stats    stats
 }
 
 // NewServer makes a server. In blocking mode (callback hosts) the host's
@@ -68,22 +71,6 @@ func NewServer(cfg Config, host Host, blocking bool) *Server {
 
 // Config returns the server's configuration, defaults filled in.
 func (s *Server) Config() Config { return s.cfg }
-
-// Listen binds a TCP listener on addr ("host:port") now and returns its
-// index.
-func (s *Server) Listen(addr string) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.started || s.stopping {
-		return 0, ErrState
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return 0, err
-	}
-	s.listeners = append(s.listeners, ln)
-	return len(s.listeners) - 1, nil
-}
 
 // Addr returns the bound address of listener i, or nil.
 func (s *Server) Addr(i int) net.Addr {
@@ -144,7 +131,7 @@ func (s *Server) sweep() {
 func (s *Server) accept(ln net.Listener) {
 	defer s.active.Done()
 	backoff := time.Duration(0)
-	for {
+	for s.waitResumed() {
 		select {
 		case s.slots <- struct{}{}:
 		case <-s.stopped:
@@ -153,9 +140,15 @@ func (s *Server) accept(ln net.Listener) {
 		nc, err := ln.Accept()
 		if err != nil {
 			<-s.slots
-			if errors.Is(err, net.ErrClosed) {
+			var ne net.Error
+			switch {
+			case errors.Is(err, net.ErrClosed):
 				return
+			case errors.As(err, &ne) && ne.Timeout():
+				continue // Pause stopped the wait
 			}
+			// Out of descriptors, most likely: back off and try again.
+			s.stats.acceptErrors.Add(1)
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 			select {
 			case <-time.After(backoff):
@@ -165,23 +158,37 @@ func (s *Server) accept(ln net.Listener) {
 			continue
 		}
 		backoff = 0
-		c := newConn(s, nc)
-		s.mu.Lock()
-		if s.stopping {
-			s.mu.Unlock()
+		// An Accept that the socket readied just as Pause set the
+		// deadline still succeeds: that client waits here instead.
+		if !s.waitResumed() {
 			nc.Close()
 			<-s.slots
-			continue
+			return
 		}
-		s.conns[c] = struct{}{}
-		s.active.Add(1)
-		s.mu.Unlock()
-		go c.serve()
+		s.serveConn(nc)
 	}
+}
+
+// serveConn serves a connection that holds a slot.
+func (s *Server) serveConn(nc net.Conn) {
+	c := newConn(s, nc)
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		nc.Close()
+		<-s.slots
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.active.Add(1)
+	s.mu.Unlock()
+	s.stats.accepted.Add(1)
+	go c.serve()
 }
 
 // connClosed forgets a closed connection and frees its slot.
 func (s *Server) connClosed(c *conn) {
+	s.stats.closed.Add(1)
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()

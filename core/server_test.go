@@ -18,11 +18,11 @@ func TestLifecycleErrors(t *testing.T) {
 	if s.Addr(0) != nil || s.Addr(-1) != nil {
 		t.Error("Addr of a missing listener is not nil")
 	}
-	if _, err := s.Listen("127.0.0.1:-1"); err == nil {
+	if _, err := s.Listen("127.0.0.1:-1", ListenOptions{}); err == nil {
 		t.Error("Listen on a bad address succeeded")
 	}
 	for i := range 2 {
-		n, err := s.Listen("127.0.0.1:0")
+		n, err := s.Listen("127.0.0.1:0", ListenOptions{})
 		must(t, "Listen", err, nil)
 		if n != i {
 			t.Errorf("Listen index %d, want %d", n, i)
@@ -30,7 +30,7 @@ func TestLifecycleErrors(t *testing.T) {
 	}
 	must(t, "Start", s.Start(), nil)
 	must(t, "Start again", s.Start(), ErrState)
-	_, err := s.Listen("127.0.0.1:0")
+	_, err := s.Listen("127.0.0.1:0", ListenOptions{})
 	must(t, "Listen after Start", err, ErrState)
 	s.Shutdown(0)
 	select {
@@ -46,7 +46,7 @@ func TestSeveralListeners(t *testing.T) {
 	host := &testHost{handle: respondOK}
 	s := NewServer(Config{}, host, true)
 	for range 2 {
-		if _, err := s.Listen("127.0.0.1:0"); err != nil {
+		if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -280,7 +280,7 @@ func TestShutdownBeforeStart(t *testing.T) {
 	t.Parallel()
 	host := &testHost{reqs: make(chan *held, 1)}
 	s := NewServer(Config{}, host, false)
-	if _, err := s.Listen("127.0.0.1:0"); err != nil {
+	if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	addr := s.Addr(0).String()
@@ -291,7 +291,7 @@ func TestShutdownBeforeStart(t *testing.T) {
 		t.Fatal("Done not closed at once")
 	}
 	must(t, "Start", s.Start(), ErrState)
-	_, err := s.Listen("127.0.0.1:0")
+	_, err := s.Listen("127.0.0.1:0", ListenOptions{})
 	must(t, "Listen", err, ErrState)
 	if c, err := net.DialTimeout("tcp", addr, waitLong); err == nil {
 		c.Close()

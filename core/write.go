@@ -28,6 +28,7 @@ func (c *conn) emit(p []byte, block bool) error {
 		return nil
 	}
 	n, err := c.tryWrite(c.out, p)
+	c.s.stats.bytesOut.Add(int64(n))
 	if err != nil {
 		c.werr = err
 		return err
@@ -47,7 +48,8 @@ func (c *conn) emit(p []byte, block bool) error {
 		return nil
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-	_, err = c.nc.Write(c.out)
+	n, err = c.nc.Write(c.out)
+	c.s.stats.bytesOut.Add(int64(n))
 	c.out = c.out[:0]
 	if err != nil {
 		c.werr = err
@@ -110,7 +112,8 @@ func (c *conn) writeLoop() {
 		c.inflight = len(data)
 		c.wmu.Unlock()
 		c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-		_, err := c.nc.Write(data)
+		n, err := c.nc.Write(data)
+		c.s.stats.bytesOut.Add(int64(n))
 		c.wmu.Lock()
 		c.inflight = 0
 		if err != nil {

@@ -228,14 +228,73 @@ const char *porter_errname(int code);
 int server_new(const porter_config *cfg, porter_server **out);
 
 /*
- * server_listen binds a TCP listener now, on "host:port" ("127.0.0.1:0",
- * "[::1]:8080", ":8080"); port 0 picks a free port. A server may have
- * several listeners; add them before server_start.
+ * server_listen binds a listener now: TCP on "host:port" ("127.0.0.1:0",
+ * "[::1]:8080", ":8080"; port 0 picks a free port), or a unix domain
+ * socket on "unix:PATH" (a stale socket file at PATH, one nobody accepts
+ * on, is removed first; the file goes when the server shuts down). A
+ * server may have several listeners; add them before server_start.
  *
  * Returns: the listener's index (>= 0); PORTER_ELISTEN when binding
  * failed (server_errmsg says why); PORTER_ESTATE once the server started.
  */
 int server_listen(porter_server *srv, const char *addr);
+
+/* porter_listen_flag selects socket options of a listener. */
+typedef enum porter_listen_flag {
+    PORTER_LISTEN_REUSEPORT = 1, /* SO_REUSEPORT: other sockets, in this
+                                    or other processes, may bind the same
+                                    port; the kernel spreads clients */
+    PORTER_LISTEN_V6ONLY = 2     /* an IPv6 wildcard address ("[::]:80")
+                                    takes no IPv4 clients */
+} porter_listen_flag;
+
+/*
+ * porter_listen_options shapes a listener beyond its address; zero
+ * fields are defaults. SO_REUSEADDR is always set on TCP listeners.
+ * Since 0.2.
+ */
+typedef struct porter_listen_options {
+    size_t size;   /* sizeof(porter_listen_options) */
+    int flags;     /* porter_listen_flag values, or-ed */
+    int unix_mode; /* unix sockets: permission bits of the file, such as
+                      0660; 0 leaves what the umask gives */
+} porter_listen_options;
+
+/*
+ * server_listen_opts is server_listen with options (NULL: none).
+ * Since 0.2.
+ *
+ * Returns: as server_listen; PORTER_EINVAL for unknown flags or a size
+ * that is too small.
+ */
+int server_listen_opts(porter_server *srv, const char *addr,
+                       const porter_listen_options *opts);
+
+/*
+ * server_listen_fd serves a socket that is already listening, such as
+ * one inherited from systemd (LISTEN_FDS, descriptors from 3) or inetd
+ * in "wait" mode. Since 0.2.
+ *
+ * Ownership: porter works on a duplicate; the host keeps fd and may
+ * close it after the call.
+ * Returns: the listener's index; PORTER_ELISTEN when fd is not a
+ * listening socket (server_errmsg says why); PORTER_ESTATE once the
+ * server started.
+ */
+int server_listen_fd(porter_server *srv, int fd);
+
+/*
+ * server_conn_add serves a connection the host accepted itself (like
+ * lua-http's add_socket, or inetd in "nowait" mode) on a started server,
+ * like one of its own. Since 0.2.
+ *
+ * Ownership: porter works on a duplicate; the host closes fd after the
+ * call.
+ * Returns: PORTER_ESTATE before server_start or after shutdown;
+ * PORTER_EAGAIN at max_connections; PORTER_EINVAL when fd is not a
+ * connected socket.
+ */
+int server_conn_add(porter_server *srv, int fd);
 
 /*
  * server_addr copies the bound address of listener `index` ("host:port")
@@ -280,6 +339,43 @@ int server_serve(porter_server *srv);
  * again only shortens the deadline.
  */
 int server_shutdown(porter_server *srv, int timeout_ms);
+
+/*
+ * server_pause stops accepting connections: new clients wait in the
+ * kernel's backlog, open connections carry on. server_resume accepts
+ * again. Both may be called at any time, more than once. Since 0.2.
+ */
+int server_pause(porter_server *srv);
+int server_resume(porter_server *srv);
+
+/*
+ * porter_stats holds a server's counters since server_new. The host sets
+ * `size`; porter fills the fields that fit. Since 0.2.
+ */
+typedef struct porter_stats {
+    size_t size;                  /* sizeof(porter_stats) */
+    int64_t connections;          /* open now */
+    int64_t accepted;             /* connections accepted or added */
+    int64_t requests;             /* requests handed to the host */
+    int64_t bytes_in;             /* read from clients */
+    int64_t bytes_out;            /* written to clients */
+    int64_t accept_errors;        /* failed accepts (EMFILE...): porter
+                                     backs off and tries again */
+    /* requests porter refused before the host saw them, by reason */
+    int64_t rejected_malformed;   /* 400 */
+    int64_t rejected_too_large;   /* 413, 414, 431 */
+    int64_t rejected_timeout;     /* 408 */
+    int64_t rejected_unsupported; /* 417, 501, 505 */
+    int64_t rejected_overloaded;  /* 503: queue full, or shutting down */
+} porter_stats;
+
+/*
+ * server_stats fills *out with the server's counters. Since 0.2.
+ *
+ * Returns: PORTER_EINVAL if out is NULL or out->size is smaller than
+ * the size field and one counter.
+ */
+int server_stats(porter_server *srv, porter_stats *out);
 
 /*
  * server_free shuts the server down (if not already, with no grace),
