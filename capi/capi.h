@@ -11,6 +11,7 @@ typedef const char porter_cchar;
 typedef const void porter_cvoid;
 typedef const porter_config porter_cconfig;
 typedef const porter_listen_options porter_clisten_options;
+typedef const porter_cert porter_ccert;
 typedef const porter_header porter_cheader;
 typedef const porter_request porter_crequest;
 

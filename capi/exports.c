@@ -96,6 +96,18 @@ int server_conn_add(porter_server *srv, int fd)
     return capi_server_conn_add(srv, fd);
 }
 
+int server_tls_certs(porter_server *srv, const porter_cert *certs, size_t n)
+{
+    FORK_GUARD;
+    return capi_server_tls_certs(srv, certs, n);
+}
+
+int server_tls_self_signed(porter_server *srv)
+{
+    FORK_GUARD;
+    return capi_server_tls_self_signed(srv);
+}
+
 int server_addr(porter_server *srv, int index, char *buf, size_t cap)
 {
     FORK_GUARD;

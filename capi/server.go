@@ -6,6 +6,7 @@ package main
 import "C"
 
 import (
+	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -256,7 +257,7 @@ func capi_server_listen_opts(p *C.porter_server, addr *C.porter_cchar, opts *C.p
 	}
 	var opt core.ListenOptions
 	if opts != nil {
-		const known = C.PORTER_LISTEN_REUSEPORT | C.PORTER_LISTEN_V6ONLY
+		const known = C.PORTER_LISTEN_REUSEPORT | C.PORTER_LISTEN_V6ONLY | C.PORTER_LISTEN_TLS
 		if opts.size < C.size_t(unsafe.Sizeof(*opts)) || opts.flags&^known != 0 ||
 			opts.unix_mode < 0 || opts.unix_mode > 0o777 {
 			return C.PORTER_EINVAL
@@ -264,6 +265,7 @@ func capi_server_listen_opts(p *C.porter_server, addr *C.porter_cchar, opts *C.p
 		opt = core.ListenOptions{
 			ReusePort: opts.flags&C.PORTER_LISTEN_REUSEPORT != 0,
 			V6Only:    opts.flags&C.PORTER_LISTEN_V6ONLY != 0,
+			TLS:       opts.flags&C.PORTER_LISTEN_TLS != 0,
 			UnixMode:  os.FileMode(opts.unix_mode),
 		}
 	}
@@ -291,6 +293,50 @@ func (s *server) listened(i int, err error, call string) C.int {
 		return s.fail(C.PORTER_ELISTEN, err.Error())
 	}
 	return C.int(i)
+}
+
+//export capi_server_tls_certs
+func capi_server_tls_certs(p *C.porter_server, certs *C.porter_ccert, n C.size_t) (rc C.int) {
+	defer guard(&rc)
+	s, rc := serverOf(p)
+	if s == nil {
+		return rc
+	}
+	if certs == nil || n == 0 || n > 1<<16 {
+		return C.PORTER_EINVAL
+	}
+	list := make([]core.Cert, n)
+	for i, c := range unsafe.Slice(certs, n) {
+		if c.size < C.size_t(unsafe.Sizeof(c)) {
+			return C.PORTER_EINVAL
+		}
+		if c.cert_pem != nil {
+			list[i].CertPEM = C.GoBytes(unsafe.Pointer(c.cert_pem), C.int(c.cert_pem_len))
+			list[i].KeyPEM = C.GoBytes(unsafe.Pointer(c.key_pem), C.int(c.key_pem_len))
+		} else if c.cert_file != nil && c.key_file != nil {
+			list[i].CertFile = C.GoString((*C.char)(c.cert_file))
+			list[i].KeyFile = C.GoString((*C.char)(c.key_file))
+		} else {
+			return s.fail(C.PORTER_EINVAL, fmt.Sprintf("server_tls_certs: certificate %d has neither PEM nor files", i))
+		}
+	}
+	if err := s.core.SetCerts(list); err != nil {
+		return s.fail(C.PORTER_EINVAL, "server_tls_certs: "+err.Error())
+	}
+	return C.PORTER_OK
+}
+
+//export capi_server_tls_self_signed
+func capi_server_tls_self_signed(p *C.porter_server) (rc C.int) {
+	defer guard(&rc)
+	s, rc := serverOf(p)
+	if s == nil {
+		return rc
+	}
+	if err := s.core.SetSelfSignedCert(); err != nil {
+		return s.fail(C.PORTER_EINTERNAL, "server_tls_self_signed: "+err.Error())
+	}
+	return C.PORTER_OK
 }
 
 //export capi_server_conn_add
@@ -345,7 +391,7 @@ func capi_server_stats(p *C.porter_server, out *C.porter_stats) (rc C.int) {
 	st := s.core.Stats()
 	values := []int64{st.Connections, st.Accepted, st.Requests, st.BytesIn, st.BytesOut,
 		st.AcceptErrors, st.RejectedMalformed, st.RejectedTooLarge, st.RejectedTimeout,
-		st.RejectedUnsupported, st.RejectedOverloaded}
+		st.RejectedUnsupported, st.RejectedOverloaded, st.TLSErrors}
 	// The counters follow size in porter.h's order; fill those that fit.
 	fields := unsafe.Slice((*C.int64_t)(unsafe.Pointer(&out.connections)), len(values))
 	room := (int(out.size) - int(unsafe.Offsetof(out.connections))) / 8
@@ -389,7 +435,11 @@ func capi_server_start(p *C.porter_server) (rc C.int) {
 	if s == nil {
 		return rc
 	}
-	if s.core.Start() != nil {
+	switch err := s.core.Start(); err {
+	case core.ErrNoCert:
+		return s.fail(C.PORTER_ESTATE, "server_start: a TLS listener needs a certificate (server_tls_certs)")
+	case nil:
+	default:
 		return s.fail(C.PORTER_ESTATE, "server_start: no listener, or already started")
 	}
 	return C.PORTER_OK

@@ -20,7 +20,7 @@ func newView(q *core.Request) *C.porter_request {
 		headerSize = C.sizeof_porter_header
 	)
 	size := viewSize + len(q.Headers)*headerSize + len(q.Body)
-	for _, s := range [...]string{q.Method, q.Target, q.Path, q.Query, q.Host, q.Remote} {
+	for _, s := range [...]string{q.Method, q.Target, q.Path, q.Query, q.Host, q.Remote, q.ServerName} {
 		size += len(s) + 1
 	}
 	for _, h := range q.Headers {
@@ -50,6 +50,10 @@ func newView(q *core.Request) *C.porter_request {
 	v.host, v.host_len = put(q.Host)
 	v.remote, v.remote_len = put(q.Remote)
 	v.version = C.int(q.Version)
+	v.server_name, v.server_name_len = put(q.ServerName)
+	if q.TLS {
+		v.tls = 1
+	}
 	for i, h := range q.Headers {
 		headers[i].name, headers[i].name_len = put(h.Name)
 		headers[i].value, headers[i].value_len = put(h.Value)

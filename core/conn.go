@@ -31,6 +31,9 @@ type conn struct {
 	raw    syscall.RawConn // for writes that must not wait and reads that hold no buffer; nil without
 	remote string
 
+	tls        bool   // the connection is TLS (handshake done)
+	serverName string // the SNI the client sent
+
 	// The raw-I/O callbacks, bound once so that a call allocates
 	// nothing, with their results.
 	readFn  func(fd uintptr) bool
@@ -124,6 +127,10 @@ func addrString(a net.Addr) string {
 
 // serve reads, dispatches and answers requests until the connection ends.
 func (c *conn) serve() {
+	if !c.handshake() {
+		c.close(false)
+		return
+	}
 	linger := false
 	for first := true; ; first = false {
 		n, status := c.readHead(first)
@@ -213,6 +220,7 @@ func (c *conn) newExchange(n int) *Exchange {
 		length:    -1,
 	}
 	x.Req = newRequest(h, c.buf[c.r:c.r+n], c.remote, x.fields[:])
+	x.Req.TLS, x.Req.ServerName = c.tls, c.serverName
 	c.r += n
 	c.body = body{chunked: h.Chunked, remain: max(h.ContentLength, 0), ck: c.body.ck}
 	c.body.ck.Reset()

@@ -12,6 +12,7 @@ var (
 	ErrStatus        = errors.New("porter: status outside 200..999")
 	ErrBodyForbidden = errors.New("porter: this status has no body")
 	ErrServerClosed  = errors.New("porter: server closed")
+	ErrNoCert        = errors.New("porter: a TLS listener needs a certificate")
 
 	// Why porter aborted an exchange (see Exchange.Cause).
 	ErrPeer    = errors.New("porter: the client went away or broke the protocol")

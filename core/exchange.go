@@ -20,6 +20,8 @@ type Request struct {
 	Headers       []Header
 	Body          []byte // the whole body, when bodies are buffered
 	ContentLength int64  // declared length, -1 when unknown (chunked)
+	TLS           bool   // the connection is TLS
+	ServerName    string // the TLS server name (SNI) the client asked for, or ""
 }
 
 // Header is one header field.

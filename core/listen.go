@@ -16,6 +16,7 @@ type ListenOptions struct {
 	ReusePort bool        // SO_REUSEPORT: other sockets (processes) may bind the same port
 	V6Only    bool        // an IPv6 wildcard listener takes no IPv4 clients
 	UnixMode  os.FileMode // unix sockets: the file's permission bits (0: as the umask leaves them)
+	TLS       bool        // serve HTTPS with the server's certificates (SetCerts)
 }
 
 // unixPrefix marks a unix socket address: "unix:/run/app.sock".
@@ -39,7 +40,7 @@ func (s *Server) Listen(addr string, opt ListenOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return s.addListener(ln)
+	return s.addListener(ln, opt.TLS)
 }
 
 // ListenFD serves a socket that is already listening, such as one
@@ -58,7 +59,7 @@ func (s *Server) ListenFD(fd int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return s.addListener(ln)
+	return s.addListener(ln, false)
 }
 
 // ServeFD serves a connection the caller accepted itself (like lua-http's
@@ -117,7 +118,7 @@ func (s *Server) canListen() error {
 	return nil
 }
 
-func (s *Server) addListener(ln net.Listener) (int, error) {
+func (s *Server) addListener(ln net.Listener, secure bool) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started || s.stopping {
@@ -125,6 +126,7 @@ func (s *Server) addListener(ln net.Listener) (int, error) {
 		return 0, ErrState
 	}
 	s.listeners = append(s.listeners, ln)
+	s.secure = append(s.secure, secure)
 	return len(s.listeners) - 1, nil
 }
 

@@ -1,9 +1,11 @@
 package core
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/porter-http/porter/core/http1"
@@ -29,8 +31,11 @@ type Server struct {
 	host     Host
 	blocking bool
 
+	certs atomic.Pointer[certSet] // for TLS listeners
+
 	mu        sync.Mutex
 	listeners []net.Listener
+	secure    []bool // listener i serves TLS
 	conns     map[*conn]struct{}
 	started   bool
 	stopping  bool
@@ -89,10 +94,23 @@ func (s *Server) Start() error {
 	if s.started || s.stopping || len(s.listeners) == 0 {
 		return ErrState
 	}
+	var tlsConfig *tls.Config
+	for _, secure := range s.secure {
+		if secure && tlsConfig == nil {
+			if set := s.certs.Load(); set == nil || len(set.certs) == 0 {
+				return ErrNoCert
+			}
+			tlsConfig = s.tlsConfig()
+		}
+	}
 	s.started = true
-	for _, ln := range s.listeners {
+	for i, ln := range s.listeners {
+		var config *tls.Config
+		if s.secure[i] {
+			config = tlsConfig
+		}
 		s.active.Add(1)
-		go s.accept(ln)
+		go s.accept(ln, config)
 	}
 	go s.sweep()
 	return nil
@@ -125,10 +143,11 @@ func (s *Server) sweep() {
 	}
 }
 
-// accept serves one listener until shutdown. At MaxConnections it stops
+// accept serves one listener until shutdown, with TLS when config is
+// set. At MaxConnections it stops
 // accepting, so that new clients wait in the kernel's backlog; when the
 // process runs out of descriptors it backs off and tries again.
-func (s *Server) accept(ln net.Listener) {
+func (s *Server) accept(ln net.Listener, config *tls.Config) {
 	defer s.active.Done()
 	backoff := time.Duration(0)
 	for s.waitResumed() {
@@ -164,6 +183,9 @@ func (s *Server) accept(ln net.Listener) {
 			nc.Close()
 			<-s.slots
 			return
+		}
+		if config != nil {
+			nc = tls.Server(nc, config) // the handshake is the connection's first read
 		}
 		s.serveConn(nc)
 	}

@@ -10,6 +10,7 @@ type Stats struct {
 	BytesIn      int64 // read from clients
 	BytesOut     int64 // written to clients
 	AcceptErrors int64 // failed accepts (out of descriptors, most likely)
+	TLSErrors    int64 // failed or timed-out TLS handshakes
 
 	// Requests porter refused before the host saw them, by reason.
 	RejectedMalformed   int64 // 400: broken framing, bad bytes, bad Host
@@ -21,10 +22,10 @@ type Stats struct {
 
 // stats are the live counters behind Stats.
 type stats struct {
-	accepted, closed, requests      atomic.Int64
-	bytesIn, bytesOut, acceptErrors atomic.Int64
-	malformed, tooLarge, timeout    atomic.Int64
-	unsupported, overloaded         atomic.Int64
+	accepted, closed, requests         atomic.Int64
+	bytesIn, bytesOut, acceptErrors    atomic.Int64
+	malformed, tooLarge, timeout       atomic.Int64
+	unsupported, overloaded, tlsErrors atomic.Int64
 }
 
 // rejected counts a refused request by its status.
@@ -54,6 +55,7 @@ func (s *Server) Stats() Stats {
 		BytesIn:             st.bytesIn.Load(),
 		BytesOut:            st.bytesOut.Load(),
 		AcceptErrors:        st.acceptErrors.Load(),
+		TLSErrors:           st.tlsErrors.Load(),
 		RejectedMalformed:   st.malformed.Load(),
 		RejectedTooLarge:    st.tooLarge.Load(),
 		RejectedTimeout:     st.timeout.Load(),

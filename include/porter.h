@@ -135,6 +135,11 @@ typedef struct porter_request {
     const void *body;     /* the whole body when bodies are buffered */
     size_t body_len;      /* 0 when bodies are streamed */
     int64_t content_length; /* declared length; -1 when unknown (chunked) */
+    /* Since 0.2: */
+    int tls;                /* 1 when the connection is TLS, else 0 */
+    int reserved2;          /* 0 */
+    const char *server_name; /* the TLS server name (SNI) asked for, or "" */
+    size_t server_name_len;
 } porter_request;
 
 /* porter_event_type says what a porter_event reports. */
@@ -244,8 +249,12 @@ typedef enum porter_listen_flag {
     PORTER_LISTEN_REUSEPORT = 1, /* SO_REUSEPORT: other sockets, in this
                                     or other processes, may bind the same
                                     port; the kernel spreads clients */
-    PORTER_LISTEN_V6ONLY = 2     /* an IPv6 wildcard address ("[::]:80")
+    PORTER_LISTEN_V6ONLY = 2,    /* an IPv6 wildcard address ("[::]:80")
                                     takes no IPv4 clients */
+    PORTER_LISTEN_TLS = 4        /* HTTPS: TLS 1.2 or newer with the
+                                    server's certificates (server_tls_certs);
+                                    the handshake must finish within
+                                    header_timeout_ms */
 } porter_listen_flag;
 
 /*
@@ -295,6 +304,41 @@ int server_listen_fd(porter_server *srv, int fd);
  * connected socket.
  */
 int server_conn_add(porter_server *srv, int fd);
+
+/*
+ * porter_cert is a certificate (chain) and its private key, PEM-encoded:
+ * in memory, or else in the files named. Since 0.2.
+ */
+typedef struct porter_cert {
+    size_t size;           /* sizeof(porter_cert) */
+    const void *cert_pem;  /* the certificate chain, leaf first, or NULL */
+    size_t cert_pem_len;
+    const void *key_pem;   /* its private key */
+    size_t key_pem_len;
+    const char *cert_file; /* used when cert_pem is NULL */
+    const char *key_file;
+} porter_cert;
+
+/*
+ * server_tls_certs replaces the certificates of the server's TLS
+ * listeners with certs[0..n-1], at once: a handshake from now on picks the
+ * one whose names match the client's SNI (certs[0] when none does);
+ * connections already open keep theirs. Call it before server_start (a
+ * TLS listener needs a certificate to start) and any time after, to renew
+ * them without dropping a connection. Since 0.2.
+ *
+ * Returns: PORTER_EINVAL if certs is NULL, n is 0, a size is too small or
+ * a certificate or key cannot be read or do not match (server_errmsg
+ * says which and why); the old certificates then stay.
+ */
+int server_tls_certs(porter_server *srv, const porter_cert *certs, size_t n);
+
+/*
+ * server_tls_self_signed gives the server a certificate it makes for
+ * localhost, 127.0.0.1 and ::1, valid a year: for development only (no
+ * client trusts it unless told to, like curl -k). Since 0.2.
+ */
+int server_tls_self_signed(porter_server *srv);
 
 /*
  * server_addr copies the bound address of listener `index` ("host:port")
@@ -367,6 +411,7 @@ typedef struct porter_stats {
     int64_t rejected_timeout;     /* 408 */
     int64_t rejected_unsupported; /* 417, 501, 505 */
     int64_t rejected_overloaded;  /* 503: queue full, or shutting down */
+    int64_t tls_errors;           /* failed or timed-out TLS handshakes */
 } porter_stats;
 
 /*

@@ -39,10 +39,16 @@ int check_req(porter_req req, const char *what, int rc)
 
 int listen_print(porter_server *srv, const char *addr)
 {
+    return listen_print_opts(srv, addr, NULL);
+}
+
+int listen_print_opts(porter_server *srv, const char *addr,
+                      const porter_listen_options *opts)
+{
     char buf[256];
     int index, n;
 
-    index = server_listen(srv, addr);
+    index = server_listen_opts(srv, addr, opts);
     if (index < 0) {
         server_errmsg(srv, buf, sizeof buf);
         fprintf(stderr, "server_listen %s: %s (%s)\n", addr,

@@ -47,6 +47,10 @@ int check_req(porter_req req, const char *what, int rc);
  */
 int listen_print(porter_server *srv, const char *addr);
 
+/* listen_print_opts is listen_print with listener options (NULL: none). */
+int listen_print_opts(porter_server *srv, const char *addr,
+                      const porter_listen_options *opts);
+
 /* ---- Signals --------------------------------------------------------- */
 
 /*
