@@ -5,7 +5,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 
 # Debian packages the build and the tests need; `make bench` needs its
 # peers' too.
-TEST_PACKAGES  := cmake curl gcc g++ pkg-config binutils coreutils wrk openssl
+TEST_PACKAGES  := cmake curl gcc g++ pkg-config binutils coreutils wrk openssl nginx-light
 BENCH_PACKAGES := $(TEST_PACKAGES) $(shell cat bench/peers/packages.txt)
 BENCH_OUT      := $(BUILD)/bench
 
@@ -44,6 +44,7 @@ test-go:
 	GOEXPERIMENT=cgocheck2 go test -count=1 ./capi/...
 	go test -run='^$$' -fuzz=FuzzHead -fuzztime=10s ./core/http1
 	go test -run='^$$' -fuzz=FuzzChunked -fuzztime=10s ./core/http1
+	go test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./core/scgi
 
 test-c: all
 	ctest --test-dir $(BUILD) --output-on-failure -j2

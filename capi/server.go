@@ -257,7 +257,8 @@ func capi_server_listen_opts(p *C.porter_server, addr *C.porter_cchar, opts *C.p
 	}
 	var opt core.ListenOptions
 	if opts != nil {
-		const known = C.PORTER_LISTEN_REUSEPORT | C.PORTER_LISTEN_V6ONLY | C.PORTER_LISTEN_TLS
+		const known = C.PORTER_LISTEN_REUSEPORT | C.PORTER_LISTEN_V6ONLY | C.PORTER_LISTEN_TLS |
+			C.PORTER_LISTEN_SCGI
 		if opts.size < C.size_t(unsafe.Sizeof(*opts)) || opts.flags&^known != 0 ||
 			opts.unix_mode < 0 || opts.unix_mode > 0o777 {
 			return C.PORTER_EINVAL
@@ -266,6 +267,7 @@ func capi_server_listen_opts(p *C.porter_server, addr *C.porter_cchar, opts *C.p
 			ReusePort: opts.flags&C.PORTER_LISTEN_REUSEPORT != 0,
 			V6Only:    opts.flags&C.PORTER_LISTEN_V6ONLY != 0,
 			TLS:       opts.flags&C.PORTER_LISTEN_TLS != 0,
+			SCGI:      opts.flags&C.PORTER_LISTEN_SCGI != 0,
 			UnixMode:  os.FileMode(opts.unix_mode),
 		}
 	}

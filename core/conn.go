@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/porter-http/porter/core/http1"
+	"github.com/porter-http/porter/core/scgi"
 )
 
 // conn serves one HTTP/1.x connection. Its goroutine (serve) reads and
@@ -33,6 +34,7 @@ type conn struct {
 
 	tls        bool   // the connection is TLS (handshake done)
 	serverName string // the SNI the client sent
+	scgi       bool   // the connection speaks SCGI (scgi.go), not HTTP
 
 	// The raw-I/O callbacks, bound once so that a call allocates
 	// nothing, with their results.
@@ -50,6 +52,7 @@ type conn struct {
 	bufp *[]byte // buf's pool entry, or nil for a grown buffer
 	r, w int     // buf[r:w] is read but not consumed
 	head http1.Head
+	sh   scgi.Head
 	body body
 	eof  bool // reads failed or were stopped: no more requests
 	gone bool // the client closed or reset the connection
@@ -135,13 +138,21 @@ func (c *conn) serve() {
 	for first := true; ; first = false {
 		n, status := c.readHead(first)
 		if n == 0 {
-			if status != 0 {
+			switch {
+			case status != 0 && c.scgi: // a web server that breaks SCGI gets no answer
+				c.s.stats.rejected(status)
+			case status != 0:
 				c.reject(status)
 				linger = true
 			}
 			break
 		}
-		x := c.newExchange(n)
+		var x *Exchange
+		if c.scgi {
+			x = c.newSCGIExchange(n)
+		} else {
+			x = c.newExchange(n)
+		}
 		if status := c.dispatch(x); status != 0 {
 			c.reject(status)
 			linger = true
@@ -163,12 +174,8 @@ func (c *conn) readHead(first bool) (int, int) {
 	armed := false // a head already buffered needs no deadline
 	for {
 		if c.r < c.w {
-			n, err := c.head.Parse(c.buf[c.r:c.w], c.s.limits)
-			if err == nil {
-				return n, 0
-			}
-			if err != http1.ErrNeedMore {
-				return 0, err.(*http1.Error).Status
+			if n, status, more := c.parse(c.buf[c.r:c.w]); !more {
+				return n, status
 			}
 		}
 		idle := c.r == c.w
@@ -189,7 +196,7 @@ func (c *conn) readHead(first bool) (int, int) {
 			c.nc.SetReadDeadline(time.Now().Add(cfg.HeaderTimeout))
 			armed = true
 		}
-		err := c.fill(cfg.MaxHeaderBytes)
+		err := c.fill(cfg.MaxHeaderBytes + 32) // SCGI's netstring length comes on top
 		if idle {
 			c.mu.Lock()
 			c.idle = false
@@ -486,7 +493,7 @@ func (c *conn) reject(status int) {
 	c.s.stats.rejected(status)
 	c.wmu.Lock()
 	c.hold = false
-	c.out = appendReject(c.out, status)
+	c.out = c.appendReject(c.out, status)
 	c.emit(nil, true)
 	c.wmu.Unlock()
 	c.flush()

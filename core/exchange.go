@@ -158,7 +158,7 @@ func (x *Exchange) respond(status int, header []Header, body []byte, length int6
 	if !end {
 		c.hold = false // a stream flows at once
 	}
-	c.out = appendHead(c.out, status, header, x.frame, length, x.Req.Version, x.keepAlive)
+	c.out = c.appendHead(c.out, status, header, x.frame, length, x.Req.Version, x.keepAlive)
 	if x.frame == framedNone || x.Req.Method == "HEAD" {
 		body = nil
 	}
@@ -175,6 +175,10 @@ func (x *Exchange) respond(status int, header []Header, body []byte, length int6
 // framing chooses how the response body is delimited. Called with mu.
 func (x *Exchange) framing(status int, length int64) framing {
 	switch {
+	case x.c.scgi && bodyless(x.Req.Method, status):
+		return framedNone
+	case x.c.scgi: // the body ends with the connection
+		return framedClose
 	case bodyless(x.Req.Method, status) && (length < 0 || x.Req.Method != "HEAD"):
 		return framedNone
 	case x.Req.Method == "HEAD":
@@ -507,7 +511,7 @@ func (x *Exchange) answer() {
 		}
 		c.wmu.Lock() // a blocking host's calls wait, then see the abort
 		c.hold = false
-		c.out = appendReject(c.out, status)
+		c.out = c.appendReject(c.out, status)
 		c.emit(nil, true)
 		c.wmu.Unlock()
 	})

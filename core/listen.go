@@ -17,6 +17,7 @@ type ListenOptions struct {
 	V6Only    bool        // an IPv6 wildcard listener takes no IPv4 clients
 	UnixMode  os.FileMode // unix sockets: the file's permission bits (0: as the umask leaves them)
 	TLS       bool        // serve HTTPS with the server's certificates (SetCerts)
+	SCGI      bool        // serve SCGI (a web server in front) instead of HTTP
 }
 
 // unixPrefix marks a unix socket address: "unix:/run/app.sock".
@@ -40,7 +41,7 @@ func (s *Server) Listen(addr string, opt ListenOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return s.addListener(ln, opt.TLS)
+	return s.addListener(ln, opt)
 }
 
 // ListenFD serves a socket that is already listening, such as one
@@ -59,7 +60,7 @@ func (s *Server) ListenFD(fd int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return s.addListener(ln, false)
+	return s.addListener(ln, ListenOptions{})
 }
 
 // ServeFD serves a connection the caller accepted itself (like lua-http's
@@ -91,7 +92,7 @@ func (s *Server) ServeFD(fd int) error {
 		nc.Close()
 		return ErrWouldBlock // at MaxConnections
 	}
-	s.serveConn(nc)
+	s.serveConn(nc, false)
 	return nil
 }
 
@@ -118,7 +119,7 @@ func (s *Server) canListen() error {
 	return nil
 }
 
-func (s *Server) addListener(ln net.Listener, secure bool) (int, error) {
+func (s *Server) addListener(ln net.Listener, opt ListenOptions) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started || s.stopping {
@@ -126,7 +127,7 @@ func (s *Server) addListener(ln net.Listener, secure bool) (int, error) {
 		return 0, ErrState
 	}
 	s.listeners = append(s.listeners, ln)
-	s.secure = append(s.secure, secure)
+	s.listenOpts = append(s.listenOpts, opt)
 	return len(s.listeners) - 1, nil
 }
 

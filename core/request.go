@@ -12,16 +12,7 @@ import (
 // until the exchange ends while the connection reads on. The header list
 // goes into fields when it fits.
 func newRequest(h *http1.Head, raw []byte, remote string, fields []Header) Request {
-	all := string(raw)
-	base := unsafe.Pointer(unsafe.SliceData(raw))
-	// at maps a slice of raw onto the same bytes of all.
-	at := func(b []byte) string {
-		if len(b) == 0 {
-			return ""
-		}
-		off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(base))
-		return all[off : off+len(b)]
-	}
+	at := substrings(raw)
 	headers := fields[:0]
 	for _, f := range h.Fields {
 		headers = append(headers, Header{at(f.Name), at(f.Value)})
@@ -48,6 +39,20 @@ func newRequest(h *http1.Head, raw []byte, remote string, fields []Header) Reque
 		Version:       h.Version,
 		Headers:       headers,
 		ContentLength: length,
+	}
+}
+
+// substrings copies raw into one string and returns the function that
+// maps a slice of raw onto the same bytes of that string.
+func substrings(raw []byte) func(b []byte) string {
+	all := string(raw)
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(raw)))
+	return func(b []byte) string {
+		if len(b) == 0 {
+			return ""
+		}
+		off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - base)
+		return all[off : off+len(b)]
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/porter-http/porter/core/http1"
+	"github.com/porter-http/porter/core/scgi"
 )
 
 // Host is the application side of a server: capi's callback or loop
@@ -26,23 +27,24 @@ type Host interface {
 // Lifetime: NewServer, Listen (any number), Start, Shutdown; Done is
 // closed once every exchange has ended and every connection is closed.
 type Server struct {
-	cfg      Config
-	limits   http1.Limits
-	host     Host
-	blocking bool
+	cfg        Config
+	limits     http1.Limits
+	scgiLimits scgi.Limits
+	host       Host
+	blocking   bool
 
 	certs atomic.Pointer[certSet] // for TLS listeners
 
-	mu        sync.Mutex
-	listeners []net.Listener
-	secure    []bool // listener i serves TLS
-	conns     map[*conn]struct{}
-	started   bool
-	stopping  bool
-	killAt    time.Time   // the shutdown deadline
-	killTimer *time.Timer // closes kill at killAt
-	paused    bool
-	resumed   chan struct{} // closed by Resume
+	mu         sync.Mutex
+	listeners  []net.Listener
+	listenOpts []ListenOptions // of each listener
+	conns      map[*conn]struct{}
+	started    bool
+	stopping   bool
+	killAt     time.Time   // the shutdown deadline
+	killTimer  *time.Timer // closes kill at killAt
+	paused     bool
+	resumed    chan struct{} // closed by Resume
 
 	slots    chan struct{} // one per open connection, up to MaxConnections
 	stopped  chan struct{} // closed when shutdown begins: accept loops end
@@ -63,6 +65,10 @@ func NewServer(cfg Config, host Host, blocking bool) *Server {
 			MaxRequestLine: cfg.MaxRequestLine,
 			MaxHeaderBytes: cfg.MaxHeaderBytes,
 			MaxHeaderCount: cfg.MaxHeaderCount,
+		},
+		scgiLimits: scgi.Limits{
+			MaxHeaderBytes: cfg.MaxHeaderBytes,
+			MaxHeaderCount: cfg.MaxHeaderCount + 64, // the CGI variables come on top of the fields
 		},
 		host:     host,
 		blocking: blocking,
@@ -95,8 +101,8 @@ func (s *Server) Start() error {
 		return ErrState
 	}
 	var tlsConfig *tls.Config
-	for _, secure := range s.secure {
-		if secure && tlsConfig == nil {
+	for _, opt := range s.listenOpts {
+		if opt.TLS && tlsConfig == nil {
 			if set := s.certs.Load(); set == nil || len(set.certs) == 0 {
 				return ErrNoCert
 			}
@@ -106,11 +112,11 @@ func (s *Server) Start() error {
 	s.started = true
 	for i, ln := range s.listeners {
 		var config *tls.Config
-		if s.secure[i] {
+		if s.listenOpts[i].TLS {
 			config = tlsConfig
 		}
 		s.active.Add(1)
-		go s.accept(ln, config)
+		go s.accept(ln, config, s.listenOpts[i].SCGI)
 	}
 	go s.sweep()
 	return nil
@@ -144,10 +150,10 @@ func (s *Server) sweep() {
 }
 
 // accept serves one listener until shutdown, with TLS when config is
-// set. At MaxConnections it stops
+// set, speaking SCGI instead of HTTP when scgi is. At MaxConnections it stops
 // accepting, so that new clients wait in the kernel's backlog; when the
 // process runs out of descriptors it backs off and tries again.
-func (s *Server) accept(ln net.Listener, config *tls.Config) {
+func (s *Server) accept(ln net.Listener, config *tls.Config, scgi bool) {
 	defer s.active.Done()
 	backoff := time.Duration(0)
 	for s.waitResumed() {
@@ -187,13 +193,14 @@ func (s *Server) accept(ln net.Listener, config *tls.Config) {
 		if config != nil {
 			nc = tls.Server(nc, config) // the handshake is the connection's first read
 		}
-		s.serveConn(nc)
+		s.serveConn(nc, scgi)
 	}
 }
 
 // serveConn serves a connection that holds a slot.
-func (s *Server) serveConn(nc net.Conn) {
+func (s *Server) serveConn(nc net.Conn, scgi bool) {
 	c := newConn(s, nc)
+	c.scgi = scgi
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()

@@ -251,10 +251,15 @@ typedef enum porter_listen_flag {
                                     port; the kernel spreads clients */
     PORTER_LISTEN_V6ONLY = 2,    /* an IPv6 wildcard address ("[::]:80")
                                     takes no IPv4 clients */
-    PORTER_LISTEN_TLS = 4        /* HTTPS: TLS 1.2 or newer with the
+    PORTER_LISTEN_TLS = 4,       /* HTTPS: TLS 1.2 or newer with the
                                     server's certificates (server_tls_certs);
                                     the handshake must finish within
                                     header_timeout_ms */
+    PORTER_LISTEN_SCGI = 8       /* SCGI from a web server in front (nginx
+                                    scgi_pass): one request per connection,
+                                    the same views and calls; a malformed
+                                    netstring or header block closes the
+                                    connection, the handler never sees it */
 } porter_listen_flag;
 
 /*

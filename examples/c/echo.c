@@ -8,6 +8,7 @@
  *   --self-signed    serve HTTPS with a certificate made for localhost
  *   --unix PATH      also listen on the unix socket PATH
  *   --reuseport      set SO_REUSEPORT on the TCP listeners
+ *   --scgi           speak SCGI to a web server in front (nginx scgi_pass)
  * Each bound address is printed on its own line, the TCP ones first.
  *
  * Try: curl -d hello 'http://127.0.0.1:8080/a?b=1'
@@ -53,6 +54,8 @@ static int parse(int argc, char **argv, struct options *o)
             o->unix_path = argv[++i];
         } else if (strcmp(argv[i], "--reuseport") == 0) {
             o->listen.flags |= PORTER_LISTEN_REUSEPORT;
+        } else if (strcmp(argv[i], "--scgi") == 0) {
+            o->listen.flags |= PORTER_LISTEN_SCGI;
         } else {
             fprintf(stderr, "echo: unknown or incomplete flag %s\n", argv[i]);
             return -1;

@@ -118,6 +118,66 @@ check "a second process binds the port with --reuseport" \
     grep -qx "$shared" "$tmp/second"
 for i in 1 2 3 4; do echo_ok "curl to the shared port ($i)" "http://$shared/probe"; done
 
+# nginx in front of an SCGI listener.
+want_lines=1
+start scgi --scgi 127.0.0.1:0
+scgi=$(sed -n 1p "$tmp/scgi")
+mkdir -p "$tmp/nginx"
+cat >"$tmp/nginx/nginx.conf" <<CONF
+daemon off;
+master_process off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $tmp/nginx;
+    scgi_temp_path $tmp/nginx;
+    server {
+        listen 127.0.0.1:PORT;
+        location / {
+            include /etc/nginx/scgi_params;
+            scgi_pass $scgi;
+        }
+    }
+}
+CONF
+# nginx cannot report a port it picked: try free-looking ones until one
+# binds.
+front=
+for attempt in 1 2 3 4 5; do
+    port=$(( (RANDOM % 20000) + 30000 ))
+    sed "s/PORT/$port/" "$tmp/nginx/nginx.conf" >"$tmp/nginx/run.conf"
+    nginx -p "$tmp/nginx" -c "$tmp/nginx/run.conf" -e "$tmp/nginx/error.log" &
+    pids+=($!)
+    for i in $(seq 50); do
+        if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then
+            front=$port
+            break 2
+        fi
+        if ! kill -0 "${pids[-1]}" 2>/dev/null; then
+            wait "${pids[-1]}"
+            unset 'pids[-1]' # the port was taken: try another
+            break
+        fi
+        sleep 0.1
+    done
+done
+[ -n "$front" ] || { echo "FAIL nginx did not start: $(cat "$tmp/nginx/error.log")"; exit 1; }
+base=http://127.0.0.1:$front
+echo_ok "GET through nginx over SCGI" "$base/probe"
+curl -sS --max-time 10 -H 'X-Trace: 42' "$base/a%20b?x=1" >"$tmp/view"
+check "the request view through SCGI: target" grep -qF '"target":"/a%20b?x=1"' "$tmp/view"
+check "the request view through SCGI: a header" grep -qF '["X-Trace","42"]' "$tmp/view"
+head -c 300000 /dev/urandom >"$tmp/upload"
+sha=$(sha256sum "$tmp/upload" | cut -d' ' -f1)
+curl -sS --max-time 20 -H 'Transfer-Encoding: chunked' \
+    --data-binary @"$tmp/upload" "$base/upload" >"$tmp/uploaded"
+check "chunked upload through nginx over SCGI" \
+    grep -qF "\"body_length\":300000,\"body_sha256\":\"$sha\"" "$tmp/uploaded"
+check "a malformed netstring gets no answer" bash -c \
+    'out=$(printf "12:junk" | timeout 5 curl -sS --max-time 5 "telnet://$1" 2>/dev/null); [ -z "$out" ]' _ "$scgi"
+
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 for p in "${pids[@]}"; do
     wait "$p" || fail "echo $p exited with status $?"
