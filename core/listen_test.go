@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -225,5 +226,38 @@ func TestStats(t *testing.T) {
 	}
 	if st.BytesIn < 3*int64(len("GET / HTTP/1.1\r\nHost: porter.test\r\n\r\n")) || st.BytesOut < 3*100 {
 		t.Errorf("bytes in %d, out %d: too few", st.BytesIn, st.BytesOut)
+	}
+}
+
+// emfileListener fails its first Accepts as a process out of descriptors
+// does, then accepts for real.
+type emfileListener struct {
+	net.Listener
+	failures int
+}
+
+func (l *emfileListener) Accept() (net.Conn, error) {
+	if l.failures > 0 {
+		l.failures--
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	}
+	return l.Listener.Accept()
+}
+
+func TestAcceptBacksOffAndRecovers(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewServer(Config{}, &testHost{handle: respondOK}, false)
+	if _, err := s.addListener(&emfileListener{ln, 3}, ListenOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	must(t, "Start", s.Start(), nil)
+	defer func() { s.Shutdown(0); <-s.Done() }()
+	getOK(t, "tcp", ln.Addr().String()) // served once the errors pass
+	if n := s.Stats().AcceptErrors; n != 3 {
+		t.Errorf("AcceptErrors = %d, want 3", n)
 	}
 }
