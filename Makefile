@@ -9,7 +9,7 @@ TEST_PACKAGES  := cmake curl gcc g++ pkg-config binutils coreutils wrk openssl n
 BENCH_PACKAGES := $(TEST_PACKAGES) $(shell cat bench/peers/packages.txt)
 BENCH_OUT      := $(BUILD)/bench
 
-.PHONY: all help deps packages configure test test-go test-c test-bench demo bench \
+.PHONY: all help deps packages configure test test-go test-c test-bench demo bench tools \
         install clean
 
 all: configure ## Build the library, the header checks and the C examples
@@ -46,8 +46,14 @@ test-go:
 	go test -run='^$$' -fuzz=FuzzChunked -fuzztime=10s ./core/http1
 	go test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./core/scgi
 
-test-c: all
+test-c: all tools
 	ctest --test-dir $(BUILD) --output-on-failure -j2
+
+# Test tools that come from the Go module proxy, into $(BUILD)/tools.
+H2SPEC_VERSION := v2.2.1+incompatible
+tools:
+	@test -x $(BUILD)/tools/h2spec || \
+	  GOBIN=$(abspath $(BUILD))/tools go install github.com/summerwind/h2spec/cmd/h2spec@$(H2SPEC_VERSION)
 
 # The bench harness works (a tiny run against porter and Go net/http); no
 # speed is asserted.

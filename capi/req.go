@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/porter-http/porter/core"
@@ -62,7 +63,7 @@ func capi_req_header(h C.porter_req, name *C.porter_cchar, nameLen C.size_t, val
 	if !ok || value == nil || valueLen == nil {
 		return C.PORTER_EINVAL
 	}
-	for i, f := range r.x.Req.Headers {
+	for i, f := range r.x.Request().Headers {
 		if strings.EqualFold(f.Name, string(want)) {
 			v := unsafe.Slice(r.view.headers, r.view.header_count)[i]
 			*value, *valueLen = (*C.porter_cchar)(v.value), v.value_len
@@ -104,6 +105,15 @@ func capi_req_body_read(h C.porter_req, buf unsafe.Pointer, capacity C.size_t) (
 	return C.int(n)
 }
 
+// headerBufs hold the response headers of a call while core formats
+// them: core keeps none of them past the call.
+var headerBufs = sync.Pool{New: func() any { b := make([]core.Header, 16); return &b }}
+
+func putHeaders(b *[]core.Header) {
+	clear(*b) // no view of the host's memory outlives the call
+	headerBufs.Put(b)
+}
+
 //export capi_req_respond
 func capi_req_respond(h C.porter_req, status C.int, headers *C.porter_cheader, count C.size_t, body *C.porter_cvoid, bodyLen C.size_t) (rc C.int) {
 	defer guard(&rc)
@@ -111,8 +121,9 @@ func capi_req_respond(h C.porter_req, status C.int, headers *C.porter_cheader, c
 	if r == nil {
 		return rc
 	}
-	var small [16]core.Header
-	hs, ok := goHeaders(small[:], headers, count)
+	buf := headerBufs.Get().(*[]core.Header)
+	defer putHeaders(buf)
+	hs, ok := goHeaders(*buf, headers, count)
 	b, ok2 := bytes(body, bodyLen)
 	if !ok || !ok2 {
 		return C.PORTER_EINVAL
@@ -127,8 +138,9 @@ func capi_req_write_head(h C.porter_req, status C.int, headers *C.porter_cheader
 	if r == nil {
 		return rc
 	}
-	var small [16]core.Header
-	hs, ok := goHeaders(small[:], headers, count)
+	buf := headerBufs.Get().(*[]core.Header)
+	defer putHeaders(buf)
+	hs, ok := goHeaders(*buf, headers, count)
 	if !ok || length < -1 {
 		return C.PORTER_EINVAL
 	}

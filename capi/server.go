@@ -40,7 +40,7 @@ type event struct {
 
 // request is what a porter_req handle stands for.
 type request struct {
-	x        *core.Exchange
+	x        core.Exchange
 	srv      *server
 	handle   uint64
 	view     *C.porter_request
@@ -50,10 +50,10 @@ type request struct {
 
 // Request dispatches a new exchange: callback mode calls the handler now,
 // loop mode queues the event (or refuses when the queue is full).
-func (s *server) Request(x *core.Exchange) bool {
+func (s *server) Request(x core.Exchange) bool {
 	r := &request{x: x, srv: s}
 	x.Watch(r)
-	if r.view = newView(&x.Req); r.view == nil {
+	if r.view = newView(x.Request()); r.view == nil {
 		return false
 	}
 	if r.handle = requests.add(r); r.handle == 0 {
@@ -157,7 +157,7 @@ func millis(ms C.int) time.Duration { return time.Duration(ms) * time.Millisecon
 // configV01 is the size of porter_config in version 0.1, the smallest a
 // host may pass. A newer porter reads a field only when the host's size
 // covers it, so a host built against an older header gets the defaults.
-const configV01 = C.sizeof_porter_config
+const configV01 = int(unsafe.Offsetof(C.porter_config{}.disable_http2))
 
 // readConfig copies the host's config; NULL means all defaults. A config
 // larger than porter knows is refused unless the unknown part is zero: a
@@ -192,12 +192,14 @@ func capi_server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 	if !ok {
 		return C.PORTER_EINVAL
 	}
-	if c.stream_bodies != 0 && c.stream_bodies != 1 {
-		return C.PORTER_EINVAL
+	for _, flag := range []C.int{c.stream_bodies, c.disable_http2, c.h2c} {
+		if flag != 0 && flag != 1 {
+			return C.PORTER_EINVAL
+		}
 	}
 	ints := []C.int{c.queue_depth, c.max_connections, c.max_header_count,
 		c.header_timeout_ms, c.body_timeout_ms, c.idle_timeout_ms, c.write_timeout_ms,
-		c.response_timeout_ms}
+		c.response_timeout_ms, c.max_streams}
 	for _, v := range ints {
 		if v < 0 {
 			return C.PORTER_EINVAL
@@ -224,6 +226,9 @@ func capi_server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 		IdleTimeout:     millis(c.idle_timeout_ms),
 		WriteTimeout:    millis(c.write_timeout_ms),
 		ResponseTimeout: millis(c.response_timeout_ms),
+		DisableHTTP2:    c.disable_http2 != 0,
+		H2C:             c.h2c != 0,
+		MaxStreams:      int(c.max_streams),
 	}, s, s.handler != nil)
 	if s.handler == nil {
 		q, err := core.NewQueue[event](s.core.Config().QueueDepth)

@@ -18,6 +18,9 @@ type Config struct {
 	IdleTimeout     time.Duration // keep-alive between requests
 	WriteTimeout    time.Duration // for each write to the client
 	ResponseTimeout time.Duration // for the host to start a response, else 503
+	DisableHTTP2    bool          // TLS listeners offer only HTTP/1.1 by ALPN
+	H2C             bool          // plain listeners take HTTP/2 with prior knowledge (the h2c preface)
+	MaxStreams      int           // HTTP/2: concurrent streams per connection
 }
 
 // Defaults returns the configuration every zero field falls back to.
@@ -35,6 +38,7 @@ func Defaults() Config {
 		IdleTimeout:     60 * time.Second,
 		WriteTimeout:    30 * time.Second,
 		ResponseTimeout: 60 * time.Second,
+		MaxStreams:      100,
 	}
 }
 
@@ -57,6 +61,7 @@ func (c Config) withDefaults() Config {
 	or(&c.MaxRequestLine, d.MaxRequestLine)
 	or(&c.MaxHeaderBytes, d.MaxHeaderBytes)
 	or(&c.StreamBuffer, d.StreamBuffer)
+	or(&c.MaxStreams, d.MaxStreams)
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = d.MaxBodyBytes
 	}

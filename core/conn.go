@@ -58,7 +58,7 @@ type conn struct {
 	gone bool // the client closed or reset the connection
 
 	mu      sync.Mutex // guards the fields below and every exchange's state
-	x       *Exchange  // the exchange the host holds, or nil
+	x       *exchange  // the exchange the host holds, or nil
 	waiting bool       // serve waits on wake
 	reading readKind   // what serve's read in progress is for
 	idle    bool       // serve waits for a request with nothing buffered
@@ -134,6 +134,15 @@ func (c *conn) serve() {
 		c.close(false)
 		return
 	}
+	if c.s.h2 != nil && (negotiatedH2(c.nc) || c.sniffH2C()) {
+		nc := c.nc
+		if c.r < c.w {
+			nc = &replayConn{nc, append([]byte(nil), c.buf[c.r:c.w]...)}
+		}
+		c.releaseBuf()
+		c.s.h2.take(c, nc)
+		return
+	}
 	linger := false
 	for first := true; ; first = false {
 		n, status := c.readHead(first)
@@ -147,7 +156,7 @@ func (c *conn) serve() {
 			}
 			break
 		}
-		var x *Exchange
+		var x *exchange
 		if c.scgi {
 			x = c.newSCGIExchange(n)
 		} else {
@@ -164,6 +173,29 @@ func (c *conn) serve() {
 		}
 	}
 	c.close(linger)
+}
+
+// sniffH2C reports whether a plain connection opens with the HTTP/2
+// preface, when the server takes h2c; the bytes read stay buffered for
+// whichever protocol serves them.
+func (c *conn) sniffH2C() bool {
+	if !c.s.cfg.H2C || c.tls || c.scgi {
+		return false
+	}
+	c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.HeaderTimeout))
+	for {
+		got := c.buf[c.r:c.w]
+		n := min(len(got), len(h2Preface))
+		if string(got[:n]) != h2Preface[:n] {
+			return false
+		}
+		if n == len(h2Preface) {
+			return true
+		}
+		if c.fill(bufSize) != nil {
+			return false // readHead finds the connection closed
+		}
+	}
 }
 
 // readHead reads until a whole request head is buffered and parsed into
@@ -217,9 +249,9 @@ func (c *conn) readHead(first bool) (int, int) {
 
 // newExchange makes the exchange of the head just parsed, n bytes long,
 // and sets the body's framing up.
-func (c *conn) newExchange(n int) *Exchange {
+func (c *conn) newExchange(n int) *exchange {
 	h := &c.head
-	x := &Exchange{
+	x := &exchange{
 		c:         c,
 		blocking:  c.s.blocking,
 		keepAlive: !h.Close,
@@ -238,7 +270,7 @@ func (c *conn) newExchange(n int) *Exchange {
 
 // dispatch buffers the body when so configured and hands the exchange
 // to the host; it returns the status to refuse the request with, or 0.
-func (c *conn) dispatch(x *Exchange) int {
+func (c *conn) dispatch(x *exchange) int {
 	cfg := &c.s.cfg
 	if !cfg.StreamBodies {
 		if status := c.bufferBody(x); status != 0 {
@@ -268,7 +300,7 @@ func (c *conn) dispatch(x *Exchange) int {
 
 // bufferBody reads the whole body into Req.Body; it returns the status
 // to refuse the request with, or 0.
-func (c *conn) bufferBody(x *Exchange) int {
+func (c *conn) bufferBody(x *exchange) int {
 	if c.body.done {
 		return 0
 	}
@@ -331,7 +363,7 @@ func ioCause(err error) error {
 
 // await serves the exchange until it ends, and reports whether the
 // connection may carry another request.
-func (c *conn) await(x *Exchange) bool {
+func (c *conn) await(x *exchange) bool {
 	cfg := &c.s.cfg
 	for {
 		c.mu.Lock()
@@ -382,7 +414,7 @@ func (c *conn) await(x *Exchange) bool {
 
 // finish ends the connection's part of an exchange the host ended, and
 // reports whether the connection may carry another request.
-func (c *conn) finish(x *Exchange) bool {
+func (c *conn) finish(x *exchange) bool {
 	cutRead := x.stopReading() // a blocking host's read of the body, cut short
 	if cutRead || x.cut || !x.keepAlive || c.eof {
 		c.flush()
@@ -409,7 +441,7 @@ func (c *conn) finish(x *Exchange) bool {
 // so that the connection can carry the next request; it reports whether
 // it could. A client still waiting for "100 Continue" will not send its
 // body, and one with much left should not be waited for.
-func (c *conn) drain(x *Exchange) bool {
+func (c *conn) drain(x *exchange) bool {
 	if (x.expect100 && !x.continued) || (!c.body.chunked && c.body.remain > maxDrain) {
 		return false
 	}

@@ -54,15 +54,52 @@ const (
 	stateAborted                // porter ended it first
 )
 
-// Exchange is one request and its response, shared by the connection and
-// the host. Its methods may be called from any goroutine. In blocking
-// mode (callback hosts) a call does its own I/O and returns when it is
-// done; otherwise calls never wait: what the socket cannot take at once
-// is written by the connection, and the body is read ahead by it.
+// Exchange is one request and its response, shared by a protocol front
+// end and the host. Its methods may be called from any goroutine. In
+// blocking mode (callback hosts) a call does its own I/O and returns when
+// it is done; otherwise calls never wait: what cannot go out at once is
+// written by porter, and the body is read ahead by it.
 //
-// Lifetime: made by a connection, handed to Host.Request, and done when
+// Lifetime: made by a front end, handed to Host.Request, and done when
 // the host ends it (Respond, Finish, Abort) or porter aborts it.
-type Exchange struct {
+type Exchange interface {
+	// Request is the request, immutable once the exchange is dispatched.
+	Request() *Request
+	// Watch sets the exchange's watcher. Hosts call it in Request, before
+	// the exchange becomes visible to any other goroutine.
+	Watch(w Watcher)
+	// Cause returns why porter aborted the exchange (ErrPeer, ErrTimeout,
+	// ErrServerClosed), or nil.
+	Cause() error
+	// Ended reports whether the exchange has ended, by the host or by
+	// porter.
+	Ended() bool
+	// Respond sends a whole response and ends the exchange. body is
+	// written or copied before return.
+	Respond(status int, header []Header, body []byte) error
+	// WriteHead starts a streamed response; length is the exact body
+	// length or -1 when unknown.
+	WriteHead(status int, header []Header, length int64) error
+	// Write writes body bytes of a streamed response. In blocking mode it
+	// writes them all before return; otherwise it takes what fits in the
+	// stream buffer and says ErrWouldBlock when nothing fits.
+	Write(p []byte) (int, error)
+	// Finish ends a streamed response; it never waits in non-blocking
+	// mode. A response shorter than its declared length is cut (the
+	// stream or connection ends without it) and ErrState is returned.
+	Finish() error
+	// Abort ends the exchange without a complete response. Aborting an
+	// exchange porter already aborted succeeds.
+	Abort() error
+	// ReadBody reads request body bytes into p; it returns 0, io.EOF at
+	// the end. Blocking mode reads on the caller's goroutine; otherwise it
+	// says ErrWouldBlock while nothing has arrived. A body that breaks off
+	// aborts the exchange (ErrAborted).
+	ReadBody(p []byte) (int, error)
+}
+
+// exchange is an HTTP/1.x (or SCGI) exchange, served by its conn.
+type exchange struct {
 	Req       Request
 	c         *conn
 	blocking  bool
@@ -94,20 +131,20 @@ type Exchange struct {
 	rmu sync.Mutex // held by a blocking host's body read
 }
 
-// Watch sets the exchange's watcher. Hosts call it in Request, before the
-// exchange becomes visible to any other goroutine.
-func (x *Exchange) Watch(w Watcher) { x.watcher = w }
+func (x *exchange) Request() *Request { return &x.Req }
+
+func (x *exchange) Watch(w Watcher) { x.watcher = w }
 
 // Cause returns why porter aborted the exchange (ErrPeer, ErrTimeout,
 // ErrServerClosed), or nil.
-func (x *Exchange) Cause() error {
+func (x *exchange) Cause() error {
 	x.c.mu.Lock()
 	defer x.c.mu.Unlock()
 	return x.cause
 }
 
 // Ended reports whether the exchange has ended, by the host or by porter.
-func (x *Exchange) Ended() bool {
+func (x *exchange) Ended() bool {
 	x.c.mu.Lock()
 	defer x.c.mu.Unlock()
 	return x.state == stateEnded || x.state == stateAborted
@@ -115,7 +152,7 @@ func (x *Exchange) Ended() bool {
 
 // Respond sends a whole response and ends the exchange. body is written
 // or copied before return.
-func (x *Exchange) Respond(status int, header []Header, body []byte) error {
+func (x *exchange) Respond(status int, header []Header, body []byte) error {
 	if (status == 204 || status == 304) && len(body) > 0 {
 		return ErrBodyForbidden
 	}
@@ -124,7 +161,7 @@ func (x *Exchange) Respond(status int, header []Header, body []byte) error {
 
 // WriteHead starts a streamed response; length is the exact body length
 // or -1 when unknown.
-func (x *Exchange) WriteHead(status int, header []Header, length int64) error {
+func (x *exchange) WriteHead(status int, header []Header, length int64) error {
 	if length < -1 {
 		return ErrStatus
 	}
@@ -132,7 +169,7 @@ func (x *Exchange) WriteHead(status int, header []Header, length int64) error {
 }
 
 // respond writes the response head, and with end the whole body.
-func (x *Exchange) respond(status int, header []Header, body []byte, length int64, end bool) error {
+func (x *exchange) respond(status int, header []Header, body []byte, length int64, end bool) error {
 	if status < 200 || status > 999 {
 		return ErrStatus
 	}
@@ -173,7 +210,7 @@ func (x *Exchange) respond(status int, header []Header, body []byte, length int6
 }
 
 // framing chooses how the response body is delimited. Called with mu.
-func (x *Exchange) framing(status int, length int64) framing {
+func (x *exchange) framing(status int, length int64) framing {
 	switch {
 	case x.c.scgi && bodyless(x.Req.Method, status):
 		return framedNone
@@ -194,7 +231,7 @@ func (x *Exchange) framing(status int, length int64) framing {
 // Write writes body bytes of a streamed response. In blocking mode it
 // writes them all before return; otherwise it takes what fits in the
 // stream buffer and says ErrWouldBlock when nothing fits.
-func (x *Exchange) Write(p []byte) (int, error) {
+func (x *exchange) Write(p []byte) (int, error) {
 	c := x.c
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -242,7 +279,7 @@ func (x *Exchange) Write(p []byte) (int, error) {
 // Finish ends a streamed response. It never waits in non-blocking mode.
 // A response shorter than its declared length is cut: the connection
 // closes after what was written, and ErrState is returned.
-func (x *Exchange) Finish() error {
+func (x *exchange) Finish() error {
 	c := x.c
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -270,7 +307,7 @@ func (x *Exchange) Finish() error {
 }
 
 // end marks the exchange ended by the host and lets the connection go on.
-func (x *Exchange) end() {
+func (x *exchange) end() {
 	c := x.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -289,7 +326,7 @@ func (x *Exchange) end() {
 
 // Abort ends the exchange without a complete response: the connection
 // closes. Aborting an exchange porter already aborted succeeds.
-func (x *Exchange) Abort() error {
+func (x *exchange) Abort() error {
 	c := x.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -307,7 +344,7 @@ func (x *Exchange) Abort() error {
 }
 
 // usable says whether a host call fits the current state. Called with mu.
-func (x *Exchange) usable(want state) error {
+func (x *exchange) usable(want state) error {
 	switch {
 	case x.state == stateAborted:
 		return ErrAborted
@@ -322,7 +359,7 @@ func (x *Exchange) usable(want state) error {
 // otherwise the connection reads ahead into the stream buffer and
 // ReadBody says ErrWouldBlock while it is empty. A body that breaks off
 // aborts the exchange (ErrAborted).
-func (x *Exchange) ReadBody(p []byte) (int, error) {
+func (x *exchange) ReadBody(p []byte) (int, error) {
 	c := x.c
 	if !c.s.cfg.StreamBodies {
 		return x.readBuffered(p)
@@ -372,7 +409,7 @@ func (x *Exchange) ReadBody(p []byte) (int, error) {
 }
 
 // readBuffered serves a read of a body read whole before dispatch.
-func (x *Exchange) readBuffered(p []byte) (int, error) {
+func (x *exchange) readBuffered(p []byte) (int, error) {
 	x.c.mu.Lock()
 	defer x.c.mu.Unlock()
 	if x.state == stateAborted {
@@ -389,7 +426,7 @@ func (x *Exchange) readBuffered(p []byte) (int, error) {
 // failBody aborts the exchange for a body that broke off: 400 for a
 // malformed one, 408 for a stalled one, and a close for a client that
 // left.
-func (x *Exchange) failBody(err error) {
+func (x *exchange) failBody(err error) {
 	status := bodyStatus(err)
 	cause := ioCause(err)
 	if err == io.ErrUnexpectedEOF {
@@ -401,7 +438,7 @@ func (x *Exchange) failBody(err error) {
 // takeBody serves a non-blocking read from the read-ahead buffer, asking
 // the connection to read on first use (so "100 Continue" goes out only
 // once the host reads).
-func (x *Exchange) takeBody(p []byte) (int, error) {
+func (x *exchange) takeBody(p []byte) (int, error) {
 	c := x.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -436,7 +473,7 @@ func (x *Exchange) takeBody(p []byte) (int, error) {
 
 // readAhead reads body bytes into the stream buffer for a non-blocking
 // host, on serve's goroutine, once.
-func (x *Exchange) readAhead() {
+func (x *exchange) readAhead() {
 	c := x.c
 	c.mu.Lock()
 	room := c.s.cfg.StreamBuffer - len(x.in)
@@ -478,7 +515,7 @@ func (x *Exchange) readAhead() {
 // fail aborts the exchange for porter: the host's calls say ErrAborted
 // from now on; the connection answers status (if nonzero and no response
 // started) or closes, then tells the watcher.
-func (x *Exchange) fail(cause error, status int) {
+func (x *exchange) fail(cause error, status int) {
 	c := x.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -498,7 +535,7 @@ func (x *Exchange) fail(cause error, status int) {
 
 // answer does the network side of an abort, once: it stops the host's
 // I/O on the connection and sends the abort status if one is due.
-func (x *Exchange) answer() {
+func (x *exchange) answer() {
 	x.answered.Do(func() {
 		c := x.c
 		c.mu.Lock()
@@ -520,7 +557,7 @@ func (x *Exchange) answer() {
 // stopReading ends a blocking host's body read in progress, so that
 // nothing reads the connection for the exchange any more; it reports
 // whether it had to. The exchange has ended, so no new read starts.
-func (x *Exchange) stopReading() bool {
+func (x *exchange) stopReading() bool {
 	if x.rmu.TryLock() {
 		x.rmu.Unlock()
 		return false

@@ -18,7 +18,7 @@ var hello = []byte("Hello, world!\n")
 // inlineHost answers every request in Request, as a callback host does.
 type inlineHost struct{}
 
-func (inlineHost) Request(x *Exchange) bool {
+func (inlineHost) Request(x Exchange) bool {
 	x.Watch(nopWatcher{})
 	x.Respond(200, []Header{{"Content-Type", "text/plain"}}, hello)
 	return true
@@ -26,15 +26,15 @@ func (inlineHost) Request(x *Exchange) bool {
 
 // loopHost queues requests for a loop goroutine that answers them in
 // batches, as a loop-mode host does.
-type loopHost struct{ q *Queue[*Exchange] }
+type loopHost struct{ q *Queue[Exchange] }
 
-func (h loopHost) Request(x *Exchange) bool {
+func (h loopHost) Request(x Exchange) bool {
 	x.Watch(nopWatcher{})
 	return h.q.TryPush(x)
 }
 
 func (h loopHost) loop() {
-	batch := make([]*Exchange, 64)
+	batch := make([]Exchange, 64)
 	for {
 		n, err := h.q.Pop(batch, -1)
 		if err != nil {
@@ -53,7 +53,7 @@ func BenchmarkHello(b *testing.B) {
 		b.Run(m.name, func(b *testing.B) {
 			var host Host = inlineHost{}
 			if !m.blocking {
-				q, err := NewQueue[*Exchange](1024)
+				q, err := NewQueue[Exchange](1024)
 				if err != nil {
 					b.Fatal(err)
 				}

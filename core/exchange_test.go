@@ -101,7 +101,7 @@ func TestRequestView(t *testing.T) {
 			c := dial(t, ts.addr)
 			c.send(tt.raw)
 			h := ts.next(t)
-			got := h.Req
+			got := *h.Req
 			if got.Remote != c.LocalAddr().String() {
 				t.Errorf("Remote = %q, want %q", got.Remote, c.LocalAddr())
 			}

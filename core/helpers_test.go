@@ -42,7 +42,8 @@ func eachMode(t *testing.T, f func(t *testing.T, blocking bool)) {
 
 // held is an exchange as a test host holds it, with its watcher's events.
 type held struct {
-	*Exchange
+	Exchange
+	Req    *Request
 	events chan EventKind
 }
 
@@ -162,8 +163,8 @@ type testHost struct {
 	reqs   chan *held
 }
 
-func (th *testHost) Request(x *Exchange) bool {
-	h := &held{Exchange: x, events: make(chan EventKind, 256)}
+func (th *testHost) Request(x Exchange) bool {
+	h := &held{Exchange: x, Req: x.Request(), events: make(chan EventKind, 256)}
 	x.Watch(h)
 	if th.handle != nil {
 		return th.handle(h)

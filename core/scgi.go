@@ -38,10 +38,10 @@ func (c *conn) parse(buf []byte) (n, status int, more bool) {
 // newSCGIExchange makes the exchange of the SCGI head just parsed, n
 // bytes long. The header fields come from the HTTP_* variables, their
 // names rebuilt ("HTTP_USER_AGENT" is "User-Agent").
-func (c *conn) newSCGIExchange(n int) *Exchange {
+func (c *conn) newSCGIExchange(n int) *exchange {
 	h := &c.sh
 	at := substrings(c.buf[c.r : c.r+n])
-	x := &Exchange{c: c, blocking: c.s.blocking, length: -1}
+	x := &exchange{c: c, blocking: c.s.blocking, length: -1}
 	var names []byte
 	var ends []int
 	for name := range h.Headers() {

@@ -60,8 +60,8 @@ func TestSCGI(t *testing.T) {
 			Headers: []Header{{"Content-Length", "5"}, {"Content-Type", "text/plain"},
 				{"Host", "porter.test"}, {"User-Agent", "curl/8"}},
 			Body: []byte("hello"), ContentLength: 5, TLS: true}
-		if fmt.Sprintf("%+v", h.Req) != fmt.Sprintf("%+v", want) {
-			t.Errorf("Req =\n%+v, want\n%+v", h.Req, want)
+		if fmt.Sprintf("%+v", *h.Req) != fmt.Sprintf("%+v", want) {
+			t.Errorf("Req =\n%+v, want\n%+v", *h.Req, want)
 		}
 		must(t, "Respond", h.Respond(201, []Header{{"X-A", "b"}}, []byte("made")), nil)
 		if got := c.readAll(); got != "Status: 201 Created\r\nX-A: b\r\n\r\nmade" {

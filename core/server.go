@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"net"
@@ -18,7 +19,7 @@ type Host interface {
 	// Request takes a new exchange, on the connection's goroutine. It
 	// returns false when the host cannot take more work: porter answers
 	// 503. A host that returns true owns the exchange until it ends it.
-	Request(x *Exchange) bool
+	Request(x Exchange) bool
 }
 
 // Server serves HTTP/1.x on its listeners and hands every request to its
@@ -53,6 +54,7 @@ type Server struct {
 	done     chan struct{} // closed when drained
 	active   sync.WaitGroup
 	stats    stats
+	h2       *h2Front // nil unless some listener may carry HTTP/2
 }
 
 // NewServer makes a server. In blocking mode (callback hosts) the host's
@@ -110,6 +112,9 @@ func (s *Server) Start() error {
 		}
 	}
 	s.started = true
+	if (tlsConfig != nil && !s.cfg.DisableHTTP2) || s.cfg.H2C {
+		s.h2 = newH2Front(s)
+	}
 	for i, ln := range s.listeners {
 		var config *tls.Config
 		if s.listenOpts[i].TLS {
@@ -254,6 +259,11 @@ func (s *Server) Shutdown(grace time.Duration) {
 	}
 	for c := range s.conns {
 		c.shutdown()
+	}
+	if s.h2 != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-s.kill; cancel() }()
+		go s.h2.shutdown(ctx)
 	}
 	go s.drain()
 }

@@ -87,11 +87,16 @@ func (s *Server) SetSelfSignedCert() error {
 }
 
 // tlsConfig is the configuration of every TLS listener of s: TLS 1.2 at
-// least, certificates from the current set, HTTP/1.1 by ALPN.
+// least, certificates from the current set, HTTP/2 (unless disabled) or
+// HTTP/1.1 by ALPN.
 func (s *Server) tlsConfig() *tls.Config {
+	protos := []string{"h2", "http/1.1"}
+	if s.cfg.DisableHTTP2 {
+		protos = protos[1:]
+	}
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
-		NextProtos: []string{"http/1.1"},
+		NextProtos: protos,
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 			set := s.certs.Load()
 			if set == nil || len(set.certs) == 0 {

@@ -126,7 +126,8 @@ typedef struct porter_request {
     size_t host_len;
     const char *remote;   /* the client's address, "ip:port" */
     size_t remote_len;
-    int version;          /* 10 for HTTP/1.0, 11 for HTTP/1.1 */
+    int version;          /* 10 for HTTP/1.0, 11 for HTTP/1.1, 20 for
+                             HTTP/2 (since 0.2) */
     int reserved;         /* 0 */
     const porter_header *headers; /* every field, in received order,
                                      names as received (compare them
@@ -207,6 +208,13 @@ typedef struct porter_config {
     int write_timeout_ms;      /* for each write to the client (30 s) */
     int response_timeout_ms;   /* for the host to start a response, else
                                   503 and PORTER_EV_ABORT (60 s) */
+    /* Since 0.2: */
+    int disable_http2;         /* 1: TLS listeners offer only HTTP/1.1
+                                  (by default ALPN offers h2 first) */
+    int h2c;                   /* 1: plain listeners also take HTTP/2 from
+                                  clients with prior knowledge (h2c) */
+    int max_streams;           /* HTTP/2: concurrent streams per
+                                  connection (100) */
 } porter_config;
 
 /* ---- Library --------------------------------------------------------- */

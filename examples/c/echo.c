@@ -9,6 +9,8 @@
  *   --unix PATH      also listen on the unix socket PATH
  *   --reuseport      set SO_REUSEPORT on the TCP listeners
  *   --scgi           speak SCGI to a web server in front (nginx scgi_pass)
+ *   --h2c            also take HTTP/2 with prior knowledge on plain listeners
+ * (HTTP/2 is offered by ALPN on TLS listeners.)
  * Each bound address is printed on its own line, the TCP ones first.
  *
  * Try: curl -d hello 'http://127.0.0.1:8080/a?b=1'
@@ -31,7 +33,7 @@ static void handle(void *user_data, const porter_event *ev)
 /* options are what the command line asks for. */
 struct options {
     const char *cert, *key, *unix_path;
-    int self_signed;
+    int self_signed, h2c;
     porter_listen_options listen;
     char **addrs;
     int naddrs;
@@ -56,6 +58,8 @@ static int parse(int argc, char **argv, struct options *o)
             o->listen.flags |= PORTER_LISTEN_REUSEPORT;
         } else if (strcmp(argv[i], "--scgi") == 0) {
             o->listen.flags |= PORTER_LISTEN_SCGI;
+        } else if (strcmp(argv[i], "--h2c") == 0) {
+            o->h2c = 1;
         } else {
             fprintf(stderr, "echo: unknown or incomplete flag %s\n", argv[i]);
             return -1;
@@ -110,7 +114,10 @@ int main(int argc, char **argv)
 
     cfg.size = sizeof cfg;
     cfg.handler = handle; /* bodies are buffered: stream_bodies = 0 */
-    if (parse(argc, argv, &o) < 0 || (sig = signal_pipe()) < 0 ||
+    if (parse(argc, argv, &o) < 0)
+        return 1;
+    cfg.h2c = o.h2c;
+    if ((sig = signal_pipe()) < 0 ||
         check("server_new", server_new(&cfg, &srv)) < 0 ||
         setup(srv, &o) < 0 ||
         check("server_start", server_start(srv)) < 0) {

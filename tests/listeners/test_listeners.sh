@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_listeners.sh BUILD_DIR -- examples/echo's listener flags against real
 # clients: curl over IPv4, IPv6 and a unix socket; curl and openssl
-# s_client over TLS (TLS 1.2 and 1.3 accepted, 1.0 and 1.1 refused, ALPN);
+# s_client over TLS (TLS 1.2 and 1.3 accepted, 1.0 and 1.1 refused, ALPN
+# h2 and http/1.1); curl over HTTP/2 on TLS and h2c;
 # two processes on one port with --reuseport. Exits 0 when every check
 # passes, 1 otherwise.
 set -u
@@ -102,9 +103,32 @@ check "openssl: TLS 1.2" s_client -tls1_2
 check "openssl: TLS 1.3" s_client -tls1_3
 refuse "openssl: TLS 1.1 refused" s_client -tls1_1
 refuse "openssl: TLS 1.0 refused" s_client -tls1
-check "openssl: ALPN picks http/1.1" bash -c \
+check "openssl: ALPN picks h2" bash -c \
     'openssl s_client -connect "$1" -alpn h2,http/1.1 </dev/null 2>/dev/null |
+     grep -q "ALPN protocol: h2"' _ "$tls"
+check "openssl: ALPN http/1.1 alone" bash -c \
+    'openssl s_client -connect "$1" -alpn http/1.1 </dev/null 2>/dev/null |
      grep -q "ALPN protocol: http/1.1"' _ "$tls"
+check "curl --http2 over TLS" bash -c \
+    'out=$(curl -sS --max-time 10 --http2 --cacert "$2" --resolve "localhost:$3:127.0.0.1" \
+           -w "%{http_version}" "https://localhost:$3/probe") &&
+     [[ $out == *"\"version\":\"HTTP/2.0\""*2 ]]' _ "$tls" "$tmp/cert.pem" "$port"
+check "curl --http1.1 over TLS" bash -c \
+    'out=$(curl -sS --max-time 10 --http1.1 -k -w "%{http_version}" "https://$1/probe") &&
+     [[ $out == *"\"version\":\"HTTP/1.1\""*1.1 ]]' _ "$tls"
+
+want_lines=1
+start h2c --h2c 127.0.0.1:0
+h2c=$(sed -n 1p "$tmp/h2c")
+check "curl --http2-prior-knowledge (h2c)" bash -c \
+    'out=$(curl -sS --max-time 10 --http2-prior-knowledge -w "%{http_version}" "http://$1/probe") &&
+     [[ $out == *"\"version\":\"HTTP/2.0\""*2 ]]' _ "$h2c"
+echo_ok "HTTP/1.1 on the h2c listener" "http://$h2c/probe"
+head -c 200000 /dev/urandom >"$tmp/h2body"
+sha=$(sha256sum "$tmp/h2body" | cut -d' ' -f1)
+check "an upload over h2c" bash -c \
+    'curl -sS --max-time 10 --http2-prior-knowledge --data-binary @"$2" "http://$1/up" |
+     grep -qF "\"body_length\":200000,\"body_sha256\":\"$3\""' _ "$h2c" "$tmp/h2body" "$sha"
 
 want_lines=1
 start selfsigned --self-signed 127.0.0.1:0
