@@ -156,6 +156,18 @@ int server_stats(porter_server *srv, porter_stats *out)
     return capi_server_stats(srv, out);
 }
 
+int server_log_next(porter_server *srv, porter_log *out)
+{
+    FORK_GUARD;
+    return capi_server_log_next(srv, out);
+}
+
+int server_log_pollfd(porter_server *srv)
+{
+    FORK_GUARD;
+    return capi_server_log_pollfd(srv);
+}
+
 int server_free(porter_server *srv)
 {
     if (srv == NULL)

@@ -25,6 +25,7 @@ type server struct {
 	handler  C.porter_handler_cb
 	userData unsafe.Pointer
 	queue    *core.Queue[event] // loop mode only
+	log      *serverLog         // with log_depth only
 
 	mu     sync.Mutex
 	errmsg string
@@ -199,7 +200,7 @@ func capi_server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 	}
 	ints := []C.int{c.queue_depth, c.max_connections, c.max_header_count,
 		c.header_timeout_ms, c.body_timeout_ms, c.idle_timeout_ms, c.write_timeout_ms,
-		c.response_timeout_ms, c.max_streams}
+		c.response_timeout_ms, c.max_streams, c.log_depth}
 	for _, v := range ints {
 		if v < 0 {
 			return C.PORTER_EINVAL
@@ -212,6 +213,14 @@ func capi_server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 		}
 	}
 	s := &server{handler: c.handler, userData: c.user_data}
+	var logger func(core.Log)
+	if c.log_depth > 0 {
+		l, err := newServerLog(int(c.log_depth))
+		if err != nil {
+			return C.PORTER_EINTERNAL
+		}
+		s.log, logger = l, l.add
+	}
 	s.core = core.NewServer(core.Config{
 		StreamBodies:    c.stream_bodies != 0,
 		QueueDepth:      int(c.queue_depth),
@@ -229,6 +238,7 @@ func capi_server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 		DisableHTTP2:    c.disable_http2 != 0,
 		H2C:             c.h2c != 0,
 		MaxStreams:      int(c.max_streams),
+		Logger:          logger,
 	}, s, s.handler != nil)
 	if s.handler == nil {
 		q, err := core.NewQueue[event](s.core.Config().QueueDepth)
@@ -398,7 +408,7 @@ func capi_server_stats(p *C.porter_server, out *C.porter_stats) (rc C.int) {
 	st := s.core.Stats()
 	values := []int64{st.Connections, st.Accepted, st.Requests, st.BytesIn, st.BytesOut,
 		st.AcceptErrors, st.RejectedMalformed, st.RejectedTooLarge, st.RejectedTimeout,
-		st.RejectedUnsupported, st.RejectedOverloaded, st.TLSErrors}
+		st.RejectedUnsupported, st.RejectedOverloaded, st.TLSErrors, s.log.droppedCount()}
 	// The counters follow size in porter.h's order; fill those that fit.
 	fields := unsafe.Slice((*C.int64_t)(unsafe.Pointer(&out.connections)), len(values))
 	room := (int(out.size) - int(unsafe.Offsetof(out.connections))) / 8
@@ -511,6 +521,9 @@ func capi_server_free(p *C.porter_server) (rc C.int) {
 	if s.queue != nil {
 		s.queue.Close()
 		s.queue.Free()
+	}
+	if s.log != nil {
+		s.log.free()
 	}
 	pointer.Unref(unsafe.Pointer(p))
 	return C.PORTER_OK

@@ -21,6 +21,11 @@ type Config struct {
 	DisableHTTP2    bool          // TLS listeners offer only HTTP/1.1 by ALPN
 	H2C             bool          // plain listeners take HTTP/2 with prior knowledge (the h2c preface)
 	MaxStreams      int           // HTTP/2: concurrent streams per connection
+
+	// Logger, when set, receives a Log record for every request and for
+	// failures that belong to no request, on porter's goroutines: it must
+	// not block.
+	Logger func(Log)
 }
 
 // Defaults returns the configuration every zero field falls back to.

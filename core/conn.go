@@ -2,10 +2,12 @@ package core
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -86,6 +88,7 @@ const (
 // body is how the current request's body is framed and how much of it
 // is still to come.
 type body struct {
+	read    atomic.Int64 // bytes of it read so far (the log reads it from any goroutine)
 	chunked bool
 	remain  int64 // Content-Length bodies: bytes not yet read
 	ck      http1.Chunked
@@ -150,6 +153,7 @@ func (c *conn) serve() {
 			switch {
 			case status != 0 && c.scgi: // a web server that breaks SCGI gets no answer
 				c.s.stats.rejected(status)
+				c.s.log(Log{Kind: LogError, Remote: c.remote, Cause: fmt.Errorf("malformed SCGI request (%d)", status)})
 			case status != 0:
 				c.reject(status)
 				linger = true
@@ -259,6 +263,9 @@ func (c *conn) newExchange(n int) *exchange {
 		length:    -1,
 	}
 	x.Req = newRequest(h, c.buf[c.r:c.r+n], c.remote, x.fields[:])
+	if c.s.logging() {
+		x.started = time.Now()
+	}
 	x.Req.TLS, x.Req.ServerName = c.tls, c.serverName
 	c.r += n
 	c.body = body{chunked: h.Chunked, remain: max(h.ContentLength, 0), ck: c.body.ck}
@@ -374,11 +381,12 @@ func (c *conn) await(x *exchange) bool {
 			x.answer()
 			x.stopReading()
 			x.watcher.Event(EventAbort)
+			c.logAccess(x)
 			return false
 		case x.state == stateEnded:
 			c.x = nil
 			c.mu.Unlock()
-			return c.finish(x)
+			return c.finish(x) // x.end logged it
 		case !x.blocking && x.bodyAsked && !x.bodyRead && x.inErr == nil && len(x.in) < cfg.StreamBuffer:
 			c.reading = readBody
 			c.nc.SetReadDeadline(time.Now().Add(cfg.BodyTimeout))
@@ -410,6 +418,24 @@ func (c *conn) await(x *exchange) bool {
 			<-c.wake
 		}
 	}
+}
+
+// logAccess logs an exchange that is over, as soon as it is: when the
+// host ends it (on the host's goroutine) or when porter aborts it.
+func (c *conn) logAccess(x *exchange) {
+	if !c.s.logging() {
+		return
+	}
+	c.mu.Lock()
+	status, cause, taken := x.sent, x.cause, x.taken
+	if x.cut {
+		status = 0
+	}
+	c.mu.Unlock()
+	q := &x.Req
+	c.s.log(Log{Kind: LogAccess, Method: q.Method, Target: q.Target, Remote: q.Remote,
+		Version: q.Version, Status: status, BytesIn: c.body.read.Load(), BytesOut: taken,
+		Duration: time.Since(x.started), Cause: cause})
 }
 
 // finish ends the connection's part of an exchange the host ended, and
@@ -523,6 +549,7 @@ func (c *conn) kill() {
 // ends after it.
 func (c *conn) reject(status int) {
 	c.s.stats.rejected(status)
+	c.s.log(Log{Kind: LogAccess, Remote: c.remote, Status: status, Cause: ErrPeer})
 	c.wmu.Lock()
 	c.hold = false
 	c.out = c.appendReject(c.out, status)
@@ -659,12 +686,14 @@ func (c *conn) readBody(p []byte) (int, error) {
 				n := copy(p, c.buf[c.r:c.r+k])
 				c.r += n
 				b.remain -= int64(n)
+				b.read.Add(int64(n))
 				b.done = b.remain == 0
 				return n, nil
 			}
 			data, n, err := b.ck.Decode(c.buf[c.r:min(c.w, c.r+len(p))])
 			c.r += n
 			copy(p, data)
+			b.read.Add(int64(len(data)))
 			switch err {
 			case nil, http1.ErrNeedMore:
 			case io.EOF:
@@ -681,6 +710,7 @@ func (c *conn) readBody(p []byte) (int, error) {
 			n, err := c.nc.Read(p[:min(int64(len(p)), b.remain)])
 			c.s.stats.bytesIn.Add(int64(n))
 			b.remain -= int64(n)
+			b.read.Add(int64(n))
 			b.done = b.remain == 0
 			if n > 0 {
 				return n, nil

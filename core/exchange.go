@@ -105,6 +105,7 @@ type exchange struct {
 	blocking  bool
 	watcher   Watcher
 	deadline  time.Time // for the host to start a response
+	started   time.Time // when the head was read, if the server logs
 	expect100 bool      // the client waits for "100 Continue" before the body
 	answered  sync.Once // the network side of an abort is done
 	fields    [8]Header // Req.Headers, unless there are more
@@ -117,6 +118,7 @@ type exchange struct {
 	length    int64   // declared response body length, -1 when unknown
 	taken     int64   // response body bytes the host handed over
 	keepAlive bool    // the connection may carry another request after this one
+	sent      int     // the response status, once the head is taken
 	cut       bool    // the host ended without a complete response
 	continued bool    // "100 Continue" went out
 	bodyAsked bool    // the host has read the body
@@ -184,7 +186,7 @@ func (x *exchange) respond(status int, header []Header, body []byte, length int6
 		c.mu.Unlock()
 		return err
 	}
-	x.state = stateStreaming
+	x.state, x.sent = stateStreaming, status
 	x.frame = x.framing(status, length)
 	x.keepAlive = x.keepAlive && !c.closing && x.frame != framedClose && !asksClose(header)
 	x.length = length
@@ -310,9 +312,19 @@ func (x *exchange) Finish() error {
 func (x *exchange) end() {
 	c := x.c
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	ended := x.markEnded()
+	c.mu.Unlock()
+	if ended {
+		c.logAccess(x)
+	}
+}
+
+// markEnded ends a streaming exchange for the host; it reports whether it
+// did. Called with mu.
+func (x *exchange) markEnded() bool {
+	c := x.c
 	if x.state != stateStreaming {
-		return // porter aborted it meanwhile
+		return false // porter aborted it meanwhile
 	}
 	x.state = stateEnded
 	c.signal()
@@ -322,6 +334,7 @@ func (x *exchange) end() {
 	case c.reading == readAhead: // serve now waits for the next request
 		c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.IdleTimeout))
 	}
+	return true
 }
 
 // Abort ends the exchange without a complete response: the connection
@@ -329,17 +342,20 @@ func (x *exchange) end() {
 func (x *exchange) Abort() error {
 	c := x.c
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	switch x.state {
 	case stateEnded:
+		c.mu.Unlock()
 		return ErrState
 	case stateAborted:
+		c.mu.Unlock()
 		return nil
 	}
 	x.state, x.cut = stateEnded, true
 	c.signal()
 	c.interrupt()
 	c.nc.SetWriteDeadline(time.Now()) // what is still unwritten would be cut anyway
+	c.mu.Unlock()
+	c.logAccess(x)
 	return nil
 }
 
@@ -548,6 +564,9 @@ func (x *exchange) answer() {
 		}
 		c.wmu.Lock() // a blocking host's calls wait, then see the abort
 		c.hold = false
+		c.mu.Lock()
+		x.sent = status
+		c.mu.Unlock()
 		c.out = c.appendReject(c.out, status)
 		c.emit(nil, true)
 		c.wmu.Unlock()

@@ -139,6 +139,10 @@ func (f *h2Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rejectStream(w, status)
 		return
 	}
+	var started time.Time
+	if s.logging() {
+		started = time.Now()
+	}
 	rc := http.NewResponseController(w)
 	x := &h2Exchange{
 		Req:      streamRequest(r),
@@ -163,6 +167,9 @@ func (f *h2Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	x.timer = time.AfterFunc(s.cfg.ResponseTimeout, x.expire)
 	defer x.timer.Stop()
+	if s.logging() {
+		defer x.logAccess(started)
+	}
 	s.stats.requests.Add(1)
 	if !s.host.Request(x) {
 		s.stats.rejected(http.StatusServiceUnavailable)
@@ -170,6 +177,30 @@ func (f *h2Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x.run()
+}
+
+// logAccess logs the stream once run is done (also when it panics to
+// reset the stream).
+func (x *h2Exchange) logAccess(started time.Time) {
+	x.wmu.Lock()
+	status := x.sent
+	x.wmu.Unlock()
+	x.mu.Lock()
+	cause, taken, cut := x.cause, x.taken, x.cut
+	x.mu.Unlock()
+	if cut || cause != nil && status == 0 {
+		status = 0
+	}
+	x.rmu.Lock() // no read is in progress: run stopped them
+	in := x.consumed
+	x.rmu.Unlock()
+	if !x.s.cfg.StreamBodies {
+		in = int64(len(x.Req.Body))
+	}
+	q := &x.Req
+	x.s.log(Log{Kind: LogAccess, Method: q.Method, Target: q.Target, Remote: q.Remote,
+		Version: q.Version, Status: status, BytesIn: in, BytesOut: taken,
+		Duration: time.Since(started), Cause: cause})
 }
 
 // checkStream applies the limits on a stream's request head; it returns
@@ -298,6 +329,7 @@ type h2Exchange struct {
 	rmu      sync.Mutex    // serializes reads of the body; guards below
 	bodyRead int           // buffered bodies: bytes the host has read
 	consumed int64         // streamed bodies: bytes read off the connection
+	sent     int           // the status written, under wmu
 	room     chan struct{} // the host made room in `in`
 }
 
@@ -764,6 +796,7 @@ func (x *h2Exchange) answer() {
 		if status != 0 {
 			x.wmu.Lock() // a blocking host's calls wait, then see the abort
 			x.rc.SetWriteDeadline(time.Now().Add(x.s.cfg.WriteTimeout))
+			x.sent = status
 			rejectStream(x.w, status)
 			x.rc.Flush()
 			x.wmu.Unlock()
@@ -799,6 +832,7 @@ func (x *h2Exchange) stopWriting() {
 
 // writeHead writes the status line and headers. Called with wmu.
 func (x *h2Exchange) writeHead(status int, header []Header, length int64) {
+	x.sent = status
 	h := x.w.Header()
 	for _, f := range header {
 		k := http.CanonicalHeaderKey(f.Name)

@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"net"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,7 @@ import (
 
 func TestConfigDefaults(t *testing.T) {
 	s := NewServer(Config{}, &testHost{}, false)
-	if got := s.Config(); got != Defaults() {
+	if got := s.Config(); !reflect.DeepEqual(got, Defaults()) {
 		t.Errorf("zero Config = %+v, want Defaults() %+v", got, Defaults())
 	}
 	cfg := Config{MaxHeaderCount: 7, MaxBodyBytes: 9, ResponseTimeout: time.Second, StreamBodies: true}

@@ -2,6 +2,7 @@ package core
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/porter-http/porter/core/http1"
 	"github.com/porter-http/porter/core/scgi"
@@ -66,6 +67,9 @@ func (c *conn) newSCGIExchange(n int) *exchange {
 		Headers:       headers,
 		ContentLength: h.ContentLength,
 		TLS:           h.TLS,
+	}
+	if c.s.logging() {
+		x.started = time.Now()
 	}
 	c.r += n
 	c.body = body{remain: h.ContentLength, ck: c.body.ck, done: h.ContentLength == 0}

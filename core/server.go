@@ -179,6 +179,7 @@ func (s *Server) accept(ln net.Listener, config *tls.Config, scgi bool) {
 			}
 			// Out of descriptors, most likely: back off and try again.
 			s.stats.acceptErrors.Add(1)
+			s.log(Log{Kind: LogError, Cause: err})
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 			select {
 			case <-time.After(backoff):

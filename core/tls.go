@@ -123,6 +123,7 @@ func (c *conn) handshake() bool {
 	c.nc.SetDeadline(time.Now().Add(c.s.cfg.HeaderTimeout))
 	if err := tc.Handshake(); err != nil {
 		c.s.stats.tlsErrors.Add(1)
+		c.s.log(Log{Kind: LogError, Remote: c.remote, Cause: err})
 		return false
 	}
 	c.nc.SetWriteDeadline(time.Time{})

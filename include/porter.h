@@ -215,6 +215,8 @@ typedef struct porter_config {
                                   clients with prior knowledge (h2c) */
     int max_streams;           /* HTTP/2: concurrent streams per
                                   connection (100) */
+    int log_depth;             /* records kept for server_log_next; 0: no
+                                  log (the default) */
 } porter_config;
 
 /* ---- Library --------------------------------------------------------- */
@@ -425,6 +427,8 @@ typedef struct porter_stats {
     int64_t rejected_unsupported; /* 417, 501, 505 */
     int64_t rejected_overloaded;  /* 503: queue full, or shutting down */
     int64_t tls_errors;           /* failed or timed-out TLS handshakes */
+    int64_t logs_dropped;         /* log records lost: log_depth were
+                                     waiting for server_log_next */
 } porter_stats;
 
 /*
@@ -434,6 +438,64 @@ typedef struct porter_stats {
  * the size field and one counter.
  */
 int server_stats(porter_server *srv, porter_stats *out);
+
+/* porter_log_kind says what a porter_log record is about. Since 0.2. */
+typedef enum porter_log_kind {
+    PORTER_LOG_ACCESS = 1, /* a request, once answered, ended or refused */
+    PORTER_LOG_ERROR = 2   /* a failure that belongs to no request: a
+                              failed accept (EMFILE) or TLS handshake, a
+                              malformed SCGI request */
+} porter_log_kind;
+
+/*
+ * porter_log is one record of a server's access and error log, filled by
+ * server_log_next. Strings are not NUL-bound; absent ones are "" (a
+ * request refused before its head parsed has no method or target).
+ * Since 0.2.
+ */
+typedef struct porter_log {
+    size_t size;          /* sizeof(porter_log), set by the host */
+    int kind;             /* a porter_log_kind */
+    int status;           /* access: the status sent; 0 when the response
+                             was cut (the connection or stream reset) */
+    int version;          /* access: 10, 11 or 20 */
+    int code;             /* access: why porter ended it early
+                             (PORTER_EPEER, PORTER_ETIMEDOUT,
+                             PORTER_ECLOSED), else 0; error: 0 */
+    int64_t bytes_in;     /* access: request body bytes read */
+    int64_t bytes_out;    /* access: response body bytes the host gave */
+    int64_t duration_us;  /* access: from the head read to the end */
+    const char *method;
+    size_t method_len;
+    const char *target;
+    size_t target_len;
+    const char *remote;   /* the client's address, when known */
+    size_t remote_len;
+    const char *message;  /* error: what failed; access: "" */
+    size_t message_len;
+} porter_log;
+
+/*
+ * server_log_next moves the oldest waiting log record into *out. Records
+ * are kept only with porter_config.log_depth > 0; when log_depth wait,
+ * new ones are dropped (server_stats counts them). Since 0.2.
+ *
+ * Ownership: the strings are porter's until the next server_log_next on
+ * this server, or server_free.
+ * Threads: one thread at a time reads a server's log.
+ * Returns: 1 when *out holds a record, 0 when none waits; PORTER_ESTATE
+ * without a log; PORTER_EINVAL if out is NULL or out->size is too small.
+ */
+int server_log_next(porter_server *srv, porter_log *out);
+
+/*
+ * server_log_pollfd returns a descriptor that is readable while log
+ * records wait, for the host's poll loop. Poll it; never read or close
+ * it. Since 0.2.
+ *
+ * Returns: the descriptor; PORTER_ESTATE without a log.
+ */
+int server_log_pollfd(porter_server *srv);
 
 /*
  * server_free shuts the server down (if not already, with no grace),

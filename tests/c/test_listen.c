@@ -247,6 +247,92 @@ static void test_pause(void)
     CHECK_CODE(server_free(srv), PORTER_OK);
 }
 
+/* next_log waits for a log record. */
+static int next_log(porter_server *srv, porter_log *l)
+{
+    int64_t deadline = tu_now_ms() + WAIT;
+    memset(l, 0, sizeof *l);
+    l->size = sizeof *l;
+    while (tu_now_ms() < deadline) {
+        int rc = server_log_next(srv, l);
+        if (rc != 0)
+            return rc;
+        tu_sleep_ms(5);
+    }
+    return 0;
+}
+
+static void test_log(void)
+{
+    porter_config cfg;
+    porter_server *srv;
+    porter_stats st;
+    porter_log l;
+    tc_conn c, bad;
+    tc_response r;
+    int64_t deadline;
+    int port;
+
+    tu_section("access and error log");
+    srv = callback_server();
+    CHECK_CODE(server_log_next(srv, &l), PORTER_ESTATE); /* no log_depth */
+    CHECK_CODE(server_log_pollfd(srv), PORTER_ESTATE);
+    CHECK_CODE(server_free(srv), PORTER_OK);
+
+    tu_config(&cfg);
+    cfg.handler = answer;
+    cfg.log_depth = 2;
+    srv = tu_server(&cfg);
+    port = tu_start(srv);
+    CHECK(server_log_pollfd(srv) >= 0);
+    l.size = sizeof(size_t);
+    CHECK_CODE(server_log_next(srv, &l), PORTER_EINVAL);
+    CHECK_CODE(server_log_next(srv, NULL), PORTER_EINVAL);
+
+    REQUIRE_TC(tc_connect(&c, port, 0), 0);
+    get_on(&c, "/logged");
+    if (CHECK_CODE(next_log(srv, &l), 1)) {
+        CHECK_INT(l.kind, PORTER_LOG_ACCESS);
+        CHECK_INT(l.status, 200);
+        CHECK_INT(l.version, 11);
+        CHECK_INT(l.code, 0);
+        CHECK_INT(l.bytes_out, strlen("/logged"));
+        CHECK_STRN(l.method, l.method_len, "GET");
+        CHECK_STRN(l.target, l.target_len, "/logged");
+        CHECK(l.remote_len > 0 && l.duration_us >= 0);
+        CHECK_INT(l.message_len, 0);
+    }
+    REQUIRE_TC(tc_connect(&bad, port, 0), 0);
+    REQUIRE_TC(tc_sends(&bad, "GET / HTTP/1.1\r\n\r\n", WAIT), 0); /* no Host */
+    if (CHECK_TC(tc_read_response(&bad, &r, 0, WAIT), 0))
+        CHECK_INT(r.status, 400);
+    tc_response_free(&r);
+    if (CHECK_CODE(next_log(srv, &l), 1)) {
+        CHECK_INT(l.status, 400);
+        CHECK_INT(l.code, PORTER_EPEER);
+        CHECK_INT(l.method_len, 0);
+    }
+    CHECK_CODE(server_log_next(srv, &l), 0);
+
+    /* beyond log_depth, records are dropped and counted */
+    get_on(&c, "/1");
+    get_on(&c, "/2");
+    get_on(&c, "/3");
+    /* a record follows its response: the client may be first */
+    memset(&st, 0, sizeof st);
+    st.size = sizeof st;
+    for (deadline = tu_now_ms() + WAIT; tu_now_ms() < deadline;
+         tu_sleep_ms(5))
+        if (server_stats(srv, &st) != 0 || st.logs_dropped >= 1)
+            break;
+    CHECK_INT(st.logs_dropped, 1);
+    if (CHECK_CODE(next_log(srv, &l), 1))
+        CHECK_STRN(l.target, l.target_len, "/1");
+    tc_close(&c);
+    tc_close(&bad);
+    CHECK_CODE(server_free(srv), PORTER_OK);
+}
+
 int main(void)
 {
     tu_init("listen", 60);
@@ -254,5 +340,6 @@ int main(void)
     test_options();
     test_adopted();
     test_pause();
+    test_log();
     return tu_done();
 }
