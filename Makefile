@@ -66,6 +66,7 @@ bench: all ## Compare porter with nginx, h2o, libmicrohttpd, ... into docs/bench
 	@$(MAKE) --no-print-directory packages PACKAGES="$(BENCH_PACKAGES)"
 	sh bench/peers/build.sh $(BUILD) $(BENCH_OUT)
 	cd bench && go run ./harness -out ../$(BENCH_OUT) -only @../$(BENCH_OUT)/peers.ok $(if $(QUICK),-quick)
+	SECONDS_PER_RUN=$(if $(QUICK),2,5) sh bench/h2load.sh $(BENCH_OUT) > docs/benchmarks-h2.md
 
 demo: all ## Serve "Hello World" on 127.0.0.1:8080 (Ctrl-C stops)
 	$(BUILD)/examples/hello 127.0.0.1:8080

@@ -5,7 +5,7 @@
  *   POST /echo  200 application/octet-stream, the request body (buffered)
  *   GET  /1m    200 application/octet-stream, 1048576 bytes of 'x'
  *
- * anything else gets 404. Usage: porter_bench [--loop] ADDR
+ * anything else gets 404. Usage: porter_bench [--loop] [--h2c] ADDR
  *
  * Default is callback mode (porter calls handle() on its threads);
  * --loop selects loop mode (this program's own epoll loop over
@@ -230,18 +230,20 @@ int main(int argc, char **argv)
     porter_server *srv = NULL;
     const char *addr = NULL;
     char buf[256];
-    int loop = 0, sig, index, rc = -1, i;
+    int loop = 0, h2c = 0, sig, index, rc = -1, i;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--loop") == 0)
             loop = 1;
+        else if (strcmp(argv[i], "--h2c") == 0)
+            h2c = 1;
         else if (!addr && argv[i][0] != '-')
             addr = argv[i];
         else
             break; /* unknown flag or a second address */
     }
     if (!addr || i < argc) {
-        fprintf(stderr, "usage: porter_bench [--loop] ADDR\n");
+        fprintf(stderr, "usage: porter_bench [--loop] [--h2c] ADDR\n");
         return 2;
     }
     if (!(big = malloc(MIB))) {
@@ -253,6 +255,7 @@ int main(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     cfg.size = sizeof cfg;
     cfg.handler = loop ? NULL : handle; /* NULL: loop mode */
+    cfg.h2c = h2c;                      /* HTTP/2 with prior knowledge too */
     if ((sig = signal_pipe()) < 0 ||
         report("server_new", server_new(&cfg, &srv)) < 0)
         goto out;

@@ -1,7 +1,8 @@
 // Command gohttp is the Go net/http peer of the benchmark: GET / answers
 // "Hello World\n" as text/plain, POST /echo returns the request body, and
 // GET /1m returns 1 MiB of 'x'. It uses plain http.Serve with no timeouts
-// and exits on SIGTERM. Usage: gohttp -addr 127.0.0.1:PORT
+// and exits on SIGTERM; -h2c also serves HTTP/2 with prior knowledge.
+// Usage: gohttp [-h2c] -addr 127.0.0.1:PORT
 package main
 
 import (
@@ -51,6 +52,7 @@ func handler(w http.ResponseWriter, r *http.Request) {
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	h2c := flag.Bool("h2c", false, "also serve HTTP/2 with prior knowledge")
 	flag.Parse()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -58,6 +60,11 @@ func main() {
 	}
 	fmt.Println(ln.Addr().String())
 	srv := &http.Server{Handler: http.HandlerFunc(handler)}
+	if *h2c {
+		srv.Protocols = new(http.Protocols)
+		srv.Protocols.SetHTTP1(true)
+		srv.Protocols.SetUnencryptedHTTP2(true)
+	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
