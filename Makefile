@@ -5,7 +5,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 
 # Debian packages the build and the tests need; `make bench` needs its
 # peers' too.
-TEST_PACKAGES  := cmake curl gcc g++ pkg-config binutils coreutils wrk openssl nginx-light
+TEST_PACKAGES  := cmake curl gcc g++ pkg-config binutils coreutils wrk openssl nginx-light nim luajit2 lua-http lua-cqueues
 BENCH_PACKAGES := $(TEST_PACKAGES) $(shell cat bench/peers/packages.txt)
 BENCH_OUT      := $(BUILD)/bench
 

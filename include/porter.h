@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 #define PORTER_VERSION_MAJOR 0
-#define PORTER_VERSION_MINOR 1
+#define PORTER_VERSION_MINOR 2
 #define PORTER_VERSION_PATCH 0
 
 /*

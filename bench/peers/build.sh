@@ -108,6 +108,15 @@ else
     ready lua-http
 fi
 
+# ---- porter-lua (porter's LuaJIT binding; a script run by luajit) -------
+if ! have luajit; then
+    skip porter-lua "luajit not installed (Debian luajit2)"
+elif [ ! -e "$build/libporter.so.0" ]; then
+    skip porter-lua "no libporter.so.0 in $build (build porter first)"
+else
+    ready porter-lua
+fi
+
 # ---- nim-asynchttpserver -----------------------------------------------
 if ! have nim; then
     skip nim-asynchttpserver "nim not installed (Debian nim)"
@@ -116,5 +125,22 @@ elif nim c -d:release --hints:off --verbosity:0 --nimcache:"$out/nimcache" \
     ready nim-asynchttpserver
 else
     skip nim-asynchttpserver "nim_bench.nim did not compile"
+fi
+
+# ---- porter-nim (nim_bench.nim with porter's import instead) -------------
+if ! have nim; then
+    skip porter-nim "nim not installed (Debian nim)"
+elif [ ! -e "$build/libporter.so" ]; then
+    skip porter-nim "no libporter.so in $build (build porter first)"
+elif sed 's#^import std/\[asyncdispatch, asynchttpserver, \(.*\)\]$#import std/[asyncdispatch, \1], porter/asynchttpserver#' \
+        "$here/nim_bench.nim" > "$out/porter_nim_bench.nim" &&
+     grep -q '^import .*porter/asynchttpserver$' "$out/porter_nim_bench.nim" &&
+     nim c -d:release --hints:off --verbosity:0 \
+        --nimcache:"$out/nimcache-porter" --path:"$repo/bindings/nim" \
+        --passL:-L"$build" --passL:-Wl,-rpath,"$build" \
+        -o:"$out/porter_nim_bench" "$out/porter_nim_bench.nim"; then
+    ready porter-nim
+else
+    skip porter-nim "nim_bench.nim with porter's import did not compile"
 fi
 exit 0
