@@ -325,16 +325,31 @@ func (c *conn) bufferBody(x *exchange) int {
 			return 0
 		}
 	}
-	// Grow with what arrives rather than trusting the declared length:
-	// a client declaring 8 MiB must send it before porter holds it.
-	var b []byte
-	chunk := make([]byte, 32<<10)
+	// Read straight into the body, sized by what has arrived rather than
+	// by the declared length alone: a client declaring 8 MiB must send it
+	// before porter holds it. A chunked body ends with its last chunk, so
+	// the limit is enforced one byte past it.
+	size := int64(4 << 10)
+	if !c.body.chunked {
+		size = c.body.remain
+	}
+	b := make([]byte, 0, min(size, 64<<10))
 	for {
-		n, err := c.readBody(chunk)
-		if int64(len(b)+n) > limit {
+		if len(b) == cap(b) {
+			if int64(len(b)) > limit {
+				return 413
+			}
+			grow := min(max(int64(cap(b)), 4<<10), limit+1-int64(len(b)))
+			if !c.body.chunked {
+				grow = min(grow, c.body.remain)
+			}
+			b = append(b, make([]byte, grow)...)[:len(b)]
+		}
+		n, err := c.readBody(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > limit {
 			return 413
 		}
-		b = append(b, chunk[:n]...)
 		if err == io.EOF {
 			break
 		}
