@@ -55,25 +55,33 @@ func (l *serverLog) free() {
 	l.mu.Unlock()
 }
 
+// logOf looks up a server handle and its log.
+func logOf(p *C.porter_server) (*serverLog, C.int) {
+	s, rc := serverOf(p)
+	switch {
+	case s == nil:
+		return nil, rc
+	case s.log == nil:
+		return nil, C.PORTER_ESTATE
+	}
+	return s.log, C.PORTER_OK
+}
+
 //export capi_server_log_next
 func capi_server_log_next(p *C.porter_server, out *C.porter_log) (rc C.int) {
 	defer guard(&rc)
-	s, rc := serverOf(p)
-	if s == nil {
+	l, rc := logOf(p)
+	if l == nil {
 		return rc
-	}
-	if s.log == nil {
-		return C.PORTER_ESTATE
 	}
 	if out == nil || out.size < C.sizeof_porter_log {
 		return C.PORTER_EINVAL
 	}
 	var one [1]core.Log
-	if n, _ := s.log.q.Pop(one[:], 0); n == 0 {
+	if n, _ := l.q.Pop(one[:], 0); n == 0 {
 		return 0
 	}
 	r := &one[0]
-	l := s.log
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	C.free(l.mem)
@@ -119,12 +127,9 @@ func capi_server_log_next(p *C.porter_server, out *C.porter_log) (rc C.int) {
 //export capi_server_log_pollfd
 func capi_server_log_pollfd(p *C.porter_server) (rc C.int) {
 	defer guard(&rc)
-	s, rc := serverOf(p)
-	if s == nil {
+	l, rc := logOf(p)
+	if l == nil {
 		return rc
 	}
-	if s.log == nil {
-		return C.PORTER_ESTATE
-	}
-	return C.int(s.log.q.Fd())
+	return C.int(l.q.Fd())
 }

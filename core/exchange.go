@@ -182,7 +182,7 @@ func (x *exchange) respond(status int, header []Header, body []byte, length int6
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.mu.Lock()
-	if err := x.usable(stateOpen); err != nil {
+	if err := x.state.allows(stateOpen); err != nil {
 		c.mu.Unlock()
 		return err
 	}
@@ -238,7 +238,7 @@ func (x *exchange) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.mu.Lock()
-	if err := x.usable(stateStreaming); err != nil {
+	if err := x.state.allows(stateStreaming); err != nil {
 		c.mu.Unlock()
 		return 0, err
 	}
@@ -286,7 +286,7 @@ func (x *exchange) Finish() error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.mu.Lock()
-	if err := x.usable(stateStreaming); err != nil {
+	if err := x.state.allows(stateStreaming); err != nil {
 		c.mu.Unlock()
 		return err
 	}
@@ -359,12 +359,12 @@ func (x *exchange) Abort() error {
 	return nil
 }
 
-// usable says whether a host call fits the current state. Called with mu.
-func (x *exchange) usable(want state) error {
+// allows says whether a host call that needs state want fits st.
+func (st state) allows(want state) error {
 	switch {
-	case x.state == stateAborted:
+	case st == stateAborted:
 		return ErrAborted
-	case x.state != want:
+	case st != want:
 		return ErrState
 	}
 	return nil

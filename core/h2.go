@@ -390,7 +390,7 @@ func (x *h2Exchange) start(status int, header []Header, length int64) error {
 		defer x.wmu.Unlock()
 	}
 	x.mu.Lock()
-	if err := x.usable(stateOpen); err != nil {
+	if err := x.state.allows(stateOpen); err != nil {
 		x.mu.Unlock()
 		return err
 	}
@@ -421,7 +421,7 @@ func (x *h2Exchange) write(p []byte, whole bool) (int, error) {
 		defer x.wmu.Unlock()
 	}
 	x.mu.Lock()
-	if err := x.usable(stateStreaming); err != nil {
+	if err := x.state.allows(stateStreaming); err != nil {
 		x.mu.Unlock()
 		return 0, err
 	}
@@ -459,14 +459,14 @@ func (x *h2Exchange) write(p []byte, whole bool) (int, error) {
 
 // Finish ends a streamed response. Bytes still buffered are sent first;
 // it never blocks in non-blocking mode. A response shorter than its
-// declared length is cut: the connection closes and ErrState is returned.
+// declared length is cut: the stream is reset and ErrState is returned.
 func (x *h2Exchange) Finish() error {
 	if x.blocking {
 		x.wmu.Lock()
 		defer x.wmu.Unlock()
 	}
 	x.mu.Lock()
-	if err := x.usable(stateStreaming); err != nil {
+	if err := x.state.allows(stateStreaming); err != nil {
 		x.mu.Unlock()
 		return err
 	}
@@ -502,17 +502,6 @@ func (x *h2Exchange) Ended() bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.state == stateEnded || x.state == stateAborted
-}
-
-// usable says whether a host call fits the current state. Called with mu.
-func (x *h2Exchange) usable(want state) error {
-	switch {
-	case x.state == stateAborted:
-		return ErrAborted
-	case x.state != want:
-		return ErrState
-	}
-	return nil
 }
 
 // ReadBody reads request body bytes into p; it returns 0, io.EOF at the
