@@ -382,10 +382,47 @@ function Server:stats()
 	for _, name in ipairs {"connections", "accepted", "requests", "bytes_in",
 		"bytes_out", "accept_errors", "rejected_malformed", "rejected_too_large",
 		"rejected_timeout", "rejected_unsupported", "rejected_overloaded",
-		"tls_errors"} do
+		"tls_errors", "logs_dropped"} do
 		t[name] = tonumber(st[name])
 	end
 	return t
+end
+
+local log_kinds = {[C.PORTER_LOG_ACCESS] = "access", [C.PORTER_LOG_ERROR] = "error"}
+
+--[[ server:log_next() returns the oldest waiting record of the access and
+error log (porter.new{log_depth = N} keeps up to N) as a table: kind
+("access" or "error"), status, version, code, bytes_in, bytes_out,
+duration (seconds), method, target, remote, message; or nil when none
+waits. ]]
+function Server:log_next()
+	local l = ffi.new("porter_log")
+	l.size = ffi.sizeof(l)
+	local rc = C.server_log_next(self.ptr, l)
+	if rc < 0 then
+		return fail(rc)
+	elseif rc == 0 then
+		return nil
+	end
+	return {
+		kind = log_kinds[l.kind], status = l.status, version = l.version,
+		code = l.code, bytes_in = tonumber(l.bytes_in),
+		bytes_out = tonumber(l.bytes_out), duration = tonumber(l.duration_us) / 1e6,
+		method = ffi.string(l.method, l.method_len),
+		target = ffi.string(l.target, l.target_len),
+		remote = ffi.string(l.remote, l.remote_len),
+		message = ffi.string(l.message, l.message_len),
+	}
+end
+
+-- server:log_pollfd() is a descriptor that is readable while log records
+-- wait, for the program's own poll loop.
+function Server:log_pollfd()
+	local fd = C.server_log_pollfd(self.ptr)
+	if fd < 0 then
+		return fail(fd)
+	end
+	return fd
 end
 
 -- server:addr([index]) is the bound address of a listener, "host:port".

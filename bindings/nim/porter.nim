@@ -103,6 +103,21 @@ type
     tlsErrors*: int64
     logsDropped*: int64   ## log records lost for want of room
 
+  LogKind* = enum
+    ## What a `LogRecord` is about.
+    lkAccess = 1  ## a request, once answered, ended or refused
+    lkError = 2   ## a failure that belongs to no request
+
+  LogRecord* = object
+    ## One record of the access and error log (`porter_log`).
+    kind*: LogKind
+    status*: int          ## the status sent; 0 when the response was cut
+    version*: int         ## 10, 11 or 20
+    code*: int            ## why porter ended it early (a PORTER_E* code), or 0
+    bytesIn*, bytesOut*: int64
+    durationUs*: int64
+    `method`*, target*, remote*, message*: string
+
   RawServer = object
     ## Owns the C server: freed once, never copied.
     p: ptr porter_server
@@ -303,6 +318,25 @@ proc stats*(s: Server): Stats =
         rejectedUnsupported: c.rejected_unsupported,
         rejectedOverloaded: c.rejected_overloaded, tlsErrors: c.tls_errors,
         logsDropped: c.logs_dropped)
+
+proc logNext*(s: Server, rec: var LogRecord): bool =
+  ## Moves the oldest waiting log record into `rec`; false when none
+  ## waits. Records are kept with `Config.logDepth` > 0.
+  var c = porter_log(size: csize_t(sizeof(porter_log)))
+  if check(server_log_next(s.alive("server_log_next"), c.addr), "server_log_next") == 0:
+    return false
+  rec = LogRecord(kind: LogKind(c.kind), status: c.status.int,
+    version: c.version.int, code: c.code.int, bytesIn: c.bytes_in,
+    bytesOut: c.bytes_out, durationUs: c.duration_us,
+    `method`: newString(c.method_len.int), target: newString(c.target_len.int),
+    remote: newString(c.remote_len.int), message: newString(c.message_len.int))
+  for (dst, src, n) in [(rec.`method`.addr, c.`method`, c.method_len),
+                        (rec.target.addr, c.target, c.target_len),
+                        (rec.remote.addr, c.remote, c.remote_len),
+                        (rec.message.addr, c.message, c.message_len)]:
+    if n > 0:
+      copyMem(dst[][0].addr, src, n.int)
+  true
 
 proc start*(s: Server) =
   ## Starts serving every listener in the background; requests then wait

@@ -247,6 +247,39 @@ t.test("listener options, pause, stats", function()
 	srv:close()
 end)
 
+t.test("access log", function()
+	local plain = assert(porter.new())
+	t.equal(select(3, plain:log_next()), porter.ESTATE, "no log without log_depth")
+	plain:close()
+	local srv, url = server {log_depth = 8}
+	t.truthy(srv:log_pollfd() >= 0, "log_pollfd")
+	h.run(function(cq)
+		h.serve(cq, srv, function(kind, req)
+			if kind == porter.EV_REQUEST then
+				req:respond(201, nil, "made")
+			end
+		end)
+		t.equal(select(3, h.fetch(url .. "/logged?x=1")), "made", "answer")
+		local rec
+		for _ = 1, 500 do -- the record follows the response
+			rec = srv:log_next()
+			if rec then break end
+			require("cqueues").sleep(0.01)
+		end
+		t.truthy(rec, "a record")
+		if rec then
+			t.equal(rec.kind, "access", "kind")
+			t.equal(rec.status, 201, "status")
+			t.equal(rec.target, "/logged?x=1", "target")
+			t.equal(rec.bytes_out, 4, "bytes_out")
+			t.equal(rec.method, "GET", "method")
+		end
+		t.equal(srv:log_next(), nil, "no more")
+		srv:shutdown()
+	end)
+	srv:close()
+end)
+
 t.test("porter.poll", function()
 	local srv, url = server()
 	t.equal(porter.poll(0.01, srv), nil, "nothing yet")

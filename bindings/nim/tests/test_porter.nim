@@ -299,6 +299,32 @@ suite "servers":
     check stats.bytesOut > 0
     first.close()
 
+  test "the access log":
+    let (s, port) = newTestServer(Config(logDepth: 8))
+    var rec: LogRecord
+    check not s.logNext(rec)
+    discard s.serve(handler do:
+      req.respond(201, "made"))
+    check (run get(port, "/logged?x=1")).body == "made"
+    var found = false
+    for _ in 1 .. 500: # the record follows the response
+      if s.logNext(rec):
+        found = true
+        break
+      poll(10)
+    check found
+    check rec.kind == lkAccess
+    check rec.status == 201
+    check rec.target == "/logged?x=1"
+    check rec.`method` == "GET"
+    check rec.bytesOut == 4
+    check rec.remote.len > 0
+    s.close()
+    let plain = newServer()
+    raisesCode(PORTER_ESTATE):
+      discard plain.logNext(rec)
+    plain.close()
+
   test "the version":
     let parts = version().split('.')
     check parts.len == 3
