@@ -421,11 +421,16 @@ func (c *conn) await(x *exchange) bool {
 				c.nc.SetReadDeadline(time.Time{}) // a deadline of an earlier exchange
 				err = nil
 			}
+			// A client may close as soon as it has the whole response,
+			// before the host's Finish: that is no abort.
+			delivered := x.delivered()
 			c.mu.Unlock()
 			if err != nil {
 				c.eof = true
 				c.gone = ioCause(err) == ErrPeer
-				x.fail(ErrPeer, 0) // unless it ended: then the read was stopped
+				if !delivered {
+					x.fail(ErrPeer, 0) // unless it ended: then the read was stopped
+				}
 			}
 		default:
 			c.waiting = true

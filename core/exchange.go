@@ -337,6 +337,22 @@ func (x *exchange) markEnded() bool {
 	return true
 }
 
+// delivered reports whether the client has been handed the whole
+// response while the host has yet to end the exchange: a head with no
+// body to follow, or every byte of a declared length. Called with mu.
+func (x *exchange) delivered() bool {
+	if x.state != stateStreaming {
+		return false
+	}
+	switch x.frame {
+	case framedNone:
+		return true
+	case framedLength:
+		return x.Req.Method == "HEAD" || x.taken == x.length
+	}
+	return false
+}
+
 // Abort ends the exchange without a complete response: the connection
 // closes. Aborting an exchange porter already aborted succeeds.
 func (x *exchange) Abort() error {
