@@ -322,7 +322,7 @@ func (c *conn) bufferBody(x *exchange) int {
 		err := c.emit(nil, true)
 		c.wmu.Unlock()
 		if err != nil {
-			return 0
+			return bodyStatus(err) // the client is gone: never dispatch a body not read
 		}
 	}
 	// Read straight into the body, sized by what has arrived rather than
