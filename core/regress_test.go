@@ -317,3 +317,32 @@ func TestCloseAfterWholeResponse(t *testing.T) {
 		}
 	})
 }
+
+// A write that had to wait for the socket leaves no deadline behind: the
+// next response on the connection, long after, goes out.
+//
+// It broke when: the write deadline set for a response that filled the
+// socket stayed on the connection, and porter's next non-blocking write
+// (which checks the deadline first) failed once it had passed.
+func TestWriteDeadlineDoesNotLinger(t *testing.T) {
+	eachMode(t, func(t *testing.T, blocking bool) {
+		big := pattern(8 << 20) // more than the socket buffers hold
+		ts := start(t, Config{WriteTimeout: 300 * time.Millisecond}, blocking, func(h *held) bool {
+			body := []byte("small")
+			if h.Req.Path == "/big" {
+				body = big
+			}
+			must(t, "Respond", h.Respond(200, nil, body), nil)
+			return true
+		})
+		c := dial(t, ts.addr)
+		c.get("/big")
+		resp, body := c.response("GET")
+		if resp.StatusCode != 200 || len(body) != len(big) {
+			t.Fatalf("status %d, %d bytes", resp.StatusCode, len(body))
+		}
+		time.Sleep(400 * time.Millisecond) // past the write deadline
+		c.get("/small")
+		c.expect(200, "small")
+	})
+}

@@ -53,8 +53,11 @@ func (c *conn) emit(p []byte, block bool) error {
 	c.out = c.out[:0]
 	if err != nil {
 		c.werr = err
+		return err
 	}
-	return err
+	// tryWrite checks the deadline before it writes: none may linger.
+	c.nc.SetWriteDeadline(time.Time{})
+	return nil
 }
 
 // pending is how many response bytes wait for the socket.
@@ -122,6 +125,9 @@ func (c *conn) writeLoop() {
 	}
 	c.writing = false
 	err := c.werr
+	if err == nil {
+		c.nc.SetWriteDeadline(time.Time{}) // as in emit
+	}
 	c.wmu.Unlock()
 	select {
 	case c.wdone <- struct{}{}:
