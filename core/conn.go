@@ -263,16 +263,22 @@ func (c *conn) newExchange(n int) *exchange {
 		length:    -1,
 	}
 	x.Req = newRequest(h, c.buf[c.r:c.r+n], c.remote, x.fields[:])
+	x.Req.TLS, x.Req.ServerName = c.tls, c.serverName
+	c.begin(x, n, h.Chunked, h.ContentLength)
+	return x
+}
+
+// begin moves past the head of x, n bytes, and sets up the reading of
+// its body: chunked, or length bytes long (-1: none).
+func (c *conn) begin(x *exchange, n int, chunked bool, length int64) {
 	if c.s.logging() {
 		x.started = time.Now()
 	}
-	x.Req.TLS, x.Req.ServerName = c.tls, c.serverName
 	c.r += n
-	c.body = body{chunked: h.Chunked, remain: max(h.ContentLength, 0), ck: c.body.ck}
+	c.body = body{chunked: chunked, remain: max(length, 0), ck: c.body.ck}
 	c.body.ck.Reset()
-	c.body.done = !h.Chunked && h.ContentLength <= 0
+	c.body.done = !chunked && length <= 0
 	x.bodyRead = c.body.done
-	return x
 }
 
 // dispatch buffers the body when so configured and hands the exchange

@@ -23,15 +23,7 @@ func startH2(t *testing.T, cfg Config, blocking, overTLS bool, handle func(h *he
 	if overTLS {
 		must(t, "SetSelfSignedCert", s.SetSelfSignedCert(), nil)
 	}
-	must(t, "Start", s.Start(), nil)
-	t.Cleanup(func() {
-		s.Shutdown(0)
-		select {
-		case <-s.Done():
-		case <-time.After(waitLong):
-			t.Error("server not drained")
-		}
-	})
+	run(t, s)
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, Protocols: new(http.Protocols)}
 	scheme := "https://"
 	if overTLS {

@@ -190,9 +190,15 @@ func start(t *testing.T, cfg Config, blocking bool, handle func(h *held) bool) *
 	if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
+	run(t, s)
+	return &testServer{s, host, s.Addr(0).String()}
+}
+
+// run starts s; Cleanup shuts it down with no grace and checks it
+// drains.
+func run(t *testing.T, s *Server) {
+	t.Helper()
+	must(t, "Start", s.Start(), nil)
 	t.Cleanup(func() {
 		s.Shutdown(0)
 		select {
@@ -201,7 +207,6 @@ func start(t *testing.T, cfg Config, blocking bool, handle func(h *held) bool) *
 			t.Errorf("server not drained %v after Shutdown(0)", waitLong)
 		}
 	})
-	return &testServer{s, host, s.Addr(0).String()}
 }
 
 // next returns the next exchange handed to the test.

@@ -20,15 +20,7 @@ func serveOn(t *testing.T, opt ListenOptions, addrs ...string) *Server {
 			t.Fatalf("Listen %s: %v", a, err)
 		}
 	}
-	must(t, "Start", s.Start(), nil)
-	t.Cleanup(func() {
-		s.Shutdown(0)
-		select {
-		case <-s.Done():
-		case <-time.After(waitLong):
-			t.Error("server not drained")
-		}
-	})
+	run(t, s)
 	return s
 }
 

@@ -2,7 +2,6 @@ package core
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/porter-http/porter/core/http1"
 	"github.com/porter-http/porter/core/scgi"
@@ -68,12 +67,7 @@ func (c *conn) newSCGIExchange(n int) *exchange {
 		ContentLength: h.ContentLength,
 		TLS:           h.TLS,
 	}
-	if c.s.logging() {
-		x.started = time.Now()
-	}
-	c.r += n
-	c.body = body{remain: h.ContentLength, ck: c.body.ck, done: h.ContentLength == 0}
-	x.bodyRead = c.body.done
+	c.begin(x, n, false, h.ContentLength)
 	return x
 }
 

@@ -28,8 +28,7 @@ func startSCGI(t *testing.T, cfg Config, blocking bool, handle func(h *held) boo
 	if _, err := s.Listen("127.0.0.1:0", ListenOptions{SCGI: true}); err != nil {
 		t.Fatal(err)
 	}
-	must(t, "Start", s.Start(), nil)
-	t.Cleanup(func() { s.Shutdown(0); <-s.Done() })
+	run(t, s)
 	return &testServer{s, host, s.AddrString(0)}
 }
 

@@ -64,8 +64,7 @@ func serveTLS(t *testing.T, cfg Config, certs ...Cert) *Server {
 	} else {
 		must(t, "SetSelfSignedCert", s.SetSelfSignedCert(), nil)
 	}
-	must(t, "Start", s.Start(), nil)
-	t.Cleanup(func() { s.Shutdown(0); <-s.Done() })
+	run(t, s)
 	return s
 }
 
