@@ -260,6 +260,17 @@ local function server_fail(srv, rc)
 	return fail(rc)
 end
 
+-- result turns a call's code into true, or nil, msg, code (with the
+-- server's detail message when srv is given: calls that set one).
+local function result(rc, srv)
+	if rc >= 0 then
+		return true
+	elseif srv then
+		return server_fail(srv, rc)
+	end
+	return fail(rc)
+end
+
 local listen_flags = {reuseport = "PORTER_LISTEN_REUSEPORT",
 	v6only = "PORTER_LISTEN_V6ONLY", tls = "PORTER_LISTEN_TLS",
 	scgi = "PORTER_LISTEN_SCGI"}
@@ -313,11 +324,7 @@ end
 -- porter works on a duplicate, the program closes fd.
 function Server:conn_add(fd)
 	check_type(fd, "number", "#1 to 'conn_add'")
-	local rc = C.server_conn_add(self.ptr, fd)
-	if rc < 0 then
-		return server_fail(self, rc)
-	end
-	return true
+	return result(C.server_conn_add(self.ptr, fd), self)
 end
 
 --[[ server:tls_certs(list) sets the certificates of the TLS listeners:
@@ -335,39 +342,23 @@ function Server:tls_certs(list)
 			cert.cert_file, cert.key_file = c.cert_file, c.key_file
 		end
 	end
-	local rc = C.server_tls_certs(self.ptr, certs, #list)
-	if rc < 0 then
-		return server_fail(self, rc)
-	end
-	return true
+	return result(C.server_tls_certs(self.ptr, certs, #list), self)
 end
 
 -- server:tls_self_signed() makes a certificate for localhost, for
 -- development only.
 function Server:tls_self_signed()
-	local rc = C.server_tls_self_signed(self.ptr)
-	if rc < 0 then
-		return server_fail(self, rc)
-	end
-	return true
+	return result(C.server_tls_self_signed(self.ptr), self)
 end
 
 -- server:pause() stops accepting (clients wait in the backlog; open
 -- connections carry on); server:resume() accepts again.
 function Server:pause()
-	local rc = C.server_pause(self.ptr)
-	if rc < 0 then
-		return fail(rc)
-	end
-	return true
+	return result(C.server_pause(self.ptr))
 end
 
 function Server:resume()
-	local rc = C.server_resume(self.ptr)
-	if rc < 0 then
-		return fail(rc)
-	end
-	return true
+	return result(C.server_resume(self.ptr))
 end
 
 -- server:stats() returns the server's counters as a table (porter_stats).
@@ -437,11 +428,7 @@ end
 
 -- server:start() starts serving every listener in the background.
 function Server:start()
-	local rc = C.server_start(self.ptr)
-	if rc < 0 then
-		return server_fail(self, rc)
-	end
-	return true
+	return result(C.server_start(self.ptr), self)
 end
 
 -- server:pollfd() is a descriptor that is readable while events wait (and
@@ -471,11 +458,7 @@ end
 -- seconds (default 0) to finish, then porter aborts them. It returns at
 -- once; next() reports ECLOSED once everything is drained.
 function Server:shutdown(grace)
-	local rc = C.server_shutdown(self.ptr, grace and millis(grace) or 0)
-	if rc < 0 then
-		return fail(rc)
-	end
-	return true
+	return result(C.server_shutdown(self.ptr, grace and millis(grace) or 0))
 end
 
 -- server:close() frees the server (after shutting it down with no grace).
