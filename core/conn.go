@@ -67,6 +67,19 @@ type conn struct {
 	closing bool       // end after the current exchange
 	wake    chan struct{}
 
+	// Between requests a plain connection belongs to an event loop
+	// (loop.go); these fields are guarded by mu.
+	loop     *loop    // nil when goroutines serve it throughout
+	fd       int      // the socket, read by the loop's runners
+	gen      uint32   // tells the loop's events of this connection apart
+	inLoop   bool     // the loop reports its edges
+	mode     connMode // who serves it now
+	missed   bool     // an edge came while a runner served it
+	readable bool     // the socket may hold bytes not yet read
+	hup      bool     // the client shut its side: the socket ends in EOF
+	fresh    bool     // parked before its first request
+	parkedAt time.Time
+
 	wmu      sync.Mutex // guards the write side below
 	out      []byte     // response bytes not yet handed to the socket
 	spare    []byte     // the writer goroutine's buffer, swapped with out
@@ -123,6 +136,18 @@ func newConn(s *Server, nc net.Conn) *conn {
 	return c
 }
 
+// useLoop makes l serve the connection between requests.
+func (c *conn) useLoop(l *loop) {
+	if l == nil || c.raw == nil || c.scgi {
+		return
+	}
+	c.fd = -1
+	c.raw.Control(func(fd uintptr) { c.fd = int(fd) })
+	if c.fd >= 0 {
+		c.loop = l
+	}
+}
+
 // addrString is a's "ip:port", or "" when there is none.
 func addrString(a net.Addr) string {
 	if a == nil {
@@ -146,8 +171,20 @@ func (c *conn) serve() {
 		c.s.h2.take(c, nc)
 		return
 	}
+	c.serveHTTP(true)
+}
+
+// serveHTTP reads, dispatches and answers requests until the connection
+// ends or, idle, goes to its loop.
+func (c *conn) serveHTTP(first bool) {
 	linger := false
-	for first := true; ; first = false {
+	for ; ; first = false {
+		if c.loop != nil && c.r == c.w {
+			if c.park(first) {
+				return
+			}
+			break
+		}
 		n, status := c.readHead(first)
 		if n == 0 {
 			switch {
@@ -229,6 +266,11 @@ func (c *conn) readHead(first bool) (int, int) {
 			c.nc.SetReadDeadline(time.Now().Add(wait))
 			c.mu.Unlock()
 		} else if !armed {
+			// The responses held for a pipelined batch go out before
+			// porter waits for the rest of this head.
+			if c.flush() != nil {
+				return 0, 0
+			}
 			c.nc.SetReadDeadline(time.Now().Add(cfg.HeaderTimeout))
 			armed = true
 		}
@@ -516,10 +558,15 @@ func (c *conn) drain(x *exchange) bool {
 }
 
 // expire answers 503 when the host has not started a response by the
-// exchange's deadline. The server's sweep calls it, so it also catches a
+// exchange's deadline, and closes a parked connection idle too long. The server's sweep calls it, so it also catches a
 // callback that is still running.
 func (c *conn) expire(now time.Time) {
 	c.mu.Lock()
+	if c.mode == modeParked {
+		c.expireParked(now)
+		c.mu.Unlock()
+		return
+	}
 	x := c.x
 	late := x != nil && x.state == stateOpen && now.After(x.deadline)
 	c.mu.Unlock()
@@ -529,11 +576,15 @@ func (c *conn) expire(now time.Time) {
 	}
 }
 
-// signal wakes serve if it waits. Called with mu.
+// signal wakes serve if it waits, or sees an exchange of a loop's
+// connection through once it ended. Called with mu.
 func (c *conn) signal() {
-	if c.waiting {
+	switch {
+	case c.waiting:
 		c.waiting = false
 		c.wake <- struct{}{}
+	case c.mode == modeAwaiting && c.x != nil && (c.x.state == stateEnded || c.x.state == stateAborted):
+		c.parkAfter(c.x)
 	}
 }
 
@@ -551,6 +602,11 @@ func (c *conn) shutdown() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closing = true
+	if c.mode == modeParked {
+		c.leaveLoop()
+		go c.close(false)
+		return
+	}
 	waits := c.reading == readAhead && (c.x == nil || c.x.state == stateEnded)
 	if c.idle || waits { // for a request that has not begun
 		c.nc.SetReadDeadline(time.Now())
@@ -655,13 +711,12 @@ func (c *conn) fill(limit int) error {
 // buffer only once the socket is readable.
 func (c *conn) rawRead(fd uintptr) bool {
 	c.getBuf()
-	for {
-		c.rn, c.rerr = syscall.Read(int(fd), c.buf[c.w:])
-		if c.rerr != syscall.EINTR {
-			break
-		}
+	n, e := readNoWait(int(fd), c.buf[c.w:])
+	c.rn, c.rerr = n, nil
+	if e != 0 {
+		c.rerr = e
 	}
-	if c.rerr == syscall.EAGAIN {
+	if e == syscall.EAGAIN {
 		c.rn, c.rerr = 0, nil
 		if c.r == c.w {
 			c.releaseBuf() // nothing held while the connection waits

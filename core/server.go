@@ -55,6 +55,8 @@ type Server struct {
 	active   sync.WaitGroup
 	stats    stats
 	h2       *h2Front // nil unless some listener may carry HTTP/2
+	loops    []*loop  // serve plain connections between requests
+	loopTurn atomic.Uint32
 }
 
 // NewServer makes a server. In blocking mode (callback hosts) the host's
@@ -111,6 +113,9 @@ func (s *Server) Start() error {
 			tlsConfig = s.tlsConfig()
 		}
 	}
+	if err := s.startLoops(); err != nil {
+		return err
+	}
 	s.started = true
 	if (tlsConfig != nil && !s.cfg.DisableHTTP2) || s.cfg.H2C {
 		s.h2 = newH2Front(s)
@@ -127,11 +132,13 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// sweep enforces the response deadline of every exchange, a few times
-// per ResponseTimeout (at most once a second): cheaper than a timer per
-// request, at the price of answering up to a quarter timeout late.
+// sweep enforces the response deadline of every exchange and the idle
+// timeout of every parked connection, a few times per timeout (at most
+// once a second): cheaper than a timer each, at the price of acting up
+// to a quarter timeout late.
 func (s *Server) sweep() {
-	every := min(max(s.cfg.ResponseTimeout/4, 5*time.Millisecond), time.Second)
+	shortest := min(s.cfg.ResponseTimeout, s.cfg.IdleTimeout, s.cfg.HeaderTimeout)
+	every := min(max(shortest/4, 5*time.Millisecond), time.Second)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var conns []*conn
@@ -207,6 +214,10 @@ func (s *Server) accept(ln net.Listener, config *tls.Config, scgi bool) {
 func (s *Server) serveConn(nc net.Conn, scgi bool) {
 	c := newConn(s, nc)
 	c.scgi = scgi
+	_, secure := nc.(*tls.Conn)
+	if !secure {
+		c.useLoop(s.nextLoop())
+	}
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
@@ -218,6 +229,12 @@ func (s *Server) serveConn(nc net.Conn, scgi bool) {
 	s.active.Add(1)
 	s.mu.Unlock()
 	s.stats.accepted.Add(1)
+	if c.loop != nil && !s.cfg.H2C { // nothing to sniff: the loop waits for the first request
+		if !c.park(true) {
+			c.close(false)
+		}
+		return
+	}
 	go c.serve()
 }
 
@@ -304,6 +321,7 @@ func (s *Server) drain() {
 	s.killTimer.Stop()
 	s.mu.Unlock()
 	s.killOnce.Do(func() { close(s.kill) })
+	s.stopLoops()
 	close(s.done)
 }
 

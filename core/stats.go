@@ -11,6 +11,7 @@ type Stats struct {
 	BytesOut     int64 // written to clients
 	AcceptErrors int64 // failed accepts (out of descriptors, most likely)
 	TLSErrors    int64 // failed or timed-out TLS handshakes
+	LoopStalls   int64 // callbacks that held an event loop a tick or more (loop.go)
 
 	// Requests porter refused before the host saw them, by reason.
 	RejectedMalformed   int64 // 400: broken framing, bad bytes, bad Host
@@ -26,6 +27,7 @@ type stats struct {
 	bytesIn, bytesOut, acceptErrors    atomic.Int64
 	malformed, tooLarge, timeout       atomic.Int64
 	unsupported, overloaded, tlsErrors atomic.Int64
+	loopStalls                         atomic.Int64
 }
 
 // rejected counts a refused request by its status.
@@ -56,6 +58,7 @@ func (s *Server) Stats() Stats {
 		BytesOut:            st.bytesOut.Load(),
 		AcceptErrors:        st.acceptErrors.Load(),
 		TLSErrors:           st.tlsErrors.Load(),
+		LoopStalls:          st.loopStalls.Load(),
 		RejectedMalformed:   st.malformed.Load(),
 		RejectedTooLarge:    st.tooLarge.Load(),
 		RejectedTimeout:     st.timeout.Load(),

@@ -3,7 +3,6 @@ package core
 import (
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // This file is a connection's write side. Response bytes go out in order
@@ -90,19 +89,15 @@ func (c *conn) rawWrite(fd uintptr) bool {
 			k++
 		}
 	}
-	for {
-		n, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
-		switch e {
-		case 0:
-			c.wn = int(n)
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-		default:
-			c.wsysErr = e
-		}
-		return true // never wait here
+	n, e := writevNoWait(fd, iov[:k])
+	switch e {
+	case 0:
+		c.wn = n
+	case syscall.EAGAIN:
+	default:
+		c.wsysErr = e
 	}
+	return true // never wait here
 }
 
 // writeLoop writes c.out until it is empty, waiting for the socket as

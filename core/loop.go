@@ -1,0 +1,600 @@
+package core
+
+import (
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// This file is porter's event loop. A plain HTTP/1.x connection that
+// waits for its next request belongs to a loop instead of a goroutine:
+// it holds no goroutine and no buffer, and the loop's runner reads it
+// once when an edge-triggered epoll says bytes came. Requests that need
+// no waiting are served right there, on the runner: the head and any
+// body are buffered, the host's call answers or queues them, and the
+// response leaves in one write. Everything that would wait (a head or
+// body still arriving, a full socket, an exchange the host holds, an
+// abort, a close) goes to a goroutine running conn.serveHTTP or
+// conn.resume, which parks the connection again once it is idle.
+//
+// Compared with a goroutine per connection this saves, per request, the
+// read that finds the socket empty (Go's poller needs one before it
+// waits) and a park and wake of the goroutine; per idle connection, its
+// goroutine's stack.
+//
+// A runner waits without a thread: the loop's epoll descriptor is itself
+// in Go's poller. A blocking host may keep a runner in its callback; a
+// watchdog then hands the loop to a new runner, so that one slow
+// callback delays only the requests of the batch it came with.
+
+// connMode says who serves a connection of a loop. Guarded by conn.mu.
+type connMode uint8
+
+const (
+	modeGoroutine connMode = iota // a goroutine serves it; not in the loop
+	modeParked                    // idle, in the loop
+	modeBusy                      // a runner serves it now
+	modeAwaiting                  // in the loop; its exchange is with the host
+)
+
+const (
+	epollET   = 1 << 31 // syscall.EPOLLET is negative in package syscall
+	batchSize = 128
+
+	// stallTick is how long a blocking host may keep a runner in one
+	// call, at least, before the watchdog starts another runner.
+	stallTick = 2 * time.Millisecond
+)
+
+type loop struct {
+	s    *Server
+	epfd int
+	file *os.File // epfd, in Go's poller
+	rc   syscall.RawConn
+
+	mu    sync.Mutex
+	conns []*conn // by descriptor
+	gen   uint32  // tells a connection from an earlier one on its descriptor
+
+	cur      atomic.Pointer[runner] // the runner in charge
+	watching atomic.Bool
+	wake     chan struct{} // starts the watchdog's ticks
+}
+
+// runner is one goroutine serving a loop's events. It is replaced when
+// a blocking host keeps it in a call; it then leaves its batch to the
+// new runner and ends after that call.
+type runner struct {
+	l      *loop
+	b      *batch
+	shared bool          // b was a replaced runner's: drain it, never refill it
+	calls  atomic.Uint64 // odd while in a blocking host's call
+	gone   atomic.Bool   // replaced
+}
+
+// batch is what one epoll_wait returned. Runners claim its events one
+// at a time, so that a new runner takes over what a stalled one left.
+type batch struct {
+	ev    [batchSize]syscall.EpollEvent
+	n     int32
+	next  atomic.Int32
+	state atomic.Int32 // batchReady, batchFilling or batchStolen
+}
+
+const (
+	batchReady   = iota // events may be claimed
+	batchFilling        // its runner waits for more
+	batchStolen         // a new runner took it over
+)
+
+func (b *batch) claim() (syscall.EpollEvent, bool) {
+	i := b.next.Add(1) - 1
+	if i >= b.n {
+		return syscall.EpollEvent{}, false
+	}
+	return b.ev[i], true
+}
+
+// startLoops makes one loop per processor Go runs on.
+func (s *Server) startLoops() error {
+	n := runtime.GOMAXPROCS(0)
+	loops := make([]*loop, 0, n)
+	for range n {
+		l, err := newLoop(s)
+		if err != nil {
+			for _, l := range loops {
+				l.file.Close()
+			}
+			return err
+		}
+		loops = append(loops, l)
+	}
+	s.loops = loops
+	for _, l := range loops {
+		r := &runner{l: l, b: new(batch)}
+		l.cur.Store(r)
+		go r.run()
+		go l.watch()
+	}
+	return nil
+}
+
+func newLoop(s *Server) (*loop, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	if err := syscall.SetNonblock(epfd, true); err != nil {
+		syscall.Close(epfd)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	l := &loop{s: s, epfd: epfd, file: os.NewFile(uintptr(epfd), "porter-loop"), wake: make(chan struct{}, 1)}
+	if l.rc, err = l.file.SyscallConn(); err != nil {
+		l.file.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// stopLoops ends the runners and watchdogs once no connection is left.
+func (s *Server) stopLoops() {
+	for _, l := range s.loops {
+		l.file.Close()
+	}
+}
+
+// nextLoop picks the loop of a new connection, in turn.
+func (s *Server) nextLoop() *loop {
+	if len(s.loops) == 0 {
+		return nil
+	}
+	return s.loops[s.loopTurn.Add(1)%uint32(len(s.loops))]
+}
+
+// add puts a connection in the loop, which then reports its edges. Called
+// with c.mu, so that no event finds it half added.
+func (l *loop) add(c *conn) error {
+	l.mu.Lock()
+	if c.fd >= len(l.conns) {
+		l.conns = append(l.conns, make([]*conn, c.fd+1-len(l.conns))...)
+	}
+	l.gen++
+	c.gen = l.gen
+	l.conns[c.fd] = c
+	l.mu.Unlock()
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET, Fd: int32(c.fd), Pad: int32(c.gen)}
+	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+		l.forget(c)
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	c.inLoop = true
+	return nil
+}
+
+// remove takes a connection out of the loop. Called with c.mu.
+func (l *loop) remove(c *conn) {
+	if !c.inLoop {
+		return
+	}
+	c.inLoop = false
+	syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
+	l.forget(c)
+}
+
+func (l *loop) forget(c *conn) {
+	l.mu.Lock()
+	if l.conns[c.fd] == c {
+		l.conns[c.fd] = nil
+	}
+	l.mu.Unlock()
+}
+
+// lookup finds the connection of an event; an event of a connection that
+// left meanwhile finds nothing.
+func (l *loop) lookup(ev *syscall.EpollEvent) *conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if int(ev.Fd) >= len(l.conns) {
+		return nil
+	}
+	c := l.conns[ev.Fd]
+	if c == nil || c.gen != uint32(ev.Pad) {
+		return nil
+	}
+	return c
+}
+
+// run serves the loop's events until the loop closes or the watchdog
+// replaces the runner.
+func (r *runner) run() {
+	l := r.l
+	for {
+		for {
+			ev, ok := r.b.claim()
+			if !ok {
+				break
+			}
+			if c := l.lookup(&ev); c != nil {
+				c.event(r, ev.Events)
+			}
+			if r.gone.Load() {
+				return
+			}
+		}
+		if r.shared {
+			r.b, r.shared = new(batch), false
+		}
+		if !r.wait() {
+			return
+		}
+	}
+}
+
+// wait refills the runner's batch, parking in Go's poller until an edge
+// comes; it reports false once the loop is closed or the batch was
+// taken over by a new runner.
+func (r *runner) wait() bool {
+	b := r.b
+	if !b.state.CompareAndSwap(batchReady, batchFilling) {
+		return false
+	}
+	err := r.l.rc.Read(func(fd uintptr) bool {
+		n := epollNoWait(int(fd), b.ev[:])
+		b.n = int32(n)
+		return n > 0
+	})
+	b.next.Store(0)
+	b.state.Store(batchReady)
+	return err == nil
+}
+
+// enter and exit mark a blocking host's call, for the watchdog.
+func (r *runner) enter() {
+	r.calls.Add(1)
+	l := r.l
+	if !l.watching.Load() && l.watching.CompareAndSwap(false, true) {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (r *runner) exit() { r.calls.Add(1) }
+
+// watch replaces a runner that a blocking host keeps in one call for a
+// whole tick. It ticks only while callbacks run, and ends with the loop.
+func (l *loop) watch() {
+	for {
+		select {
+		case <-l.wake:
+		case <-l.s.done:
+			return
+		}
+		tick := time.NewTicker(stallTick)
+		r := l.cur.Load()
+		last := r.calls.Load()
+		for quiet := 0; quiet < 100; {
+			select {
+			case <-tick.C:
+			case <-l.s.done:
+				tick.Stop()
+				return
+			}
+			if cur := l.cur.Load(); cur != r {
+				r, last = cur, cur.calls.Load()
+				continue
+			}
+			n := r.calls.Load()
+			switch {
+			case n == last && n&1 == 1:
+				r = l.replace(r)
+				n = 0
+				quiet = 0
+			case n == last:
+				quiet++
+			default:
+				quiet = 0
+			}
+			last = n
+		}
+		tick.Stop()
+		l.watching.Store(false)
+		// A call that began as the ticks stopped found the watchdog
+		// still watching: look once more.
+		if l.cur.Load().calls.Load()&1 == 1 && l.watching.CompareAndSwap(false, true) {
+			select {
+			case l.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// replace starts a new runner in place of a stalled one, taking over
+// the events left in its batch.
+func (l *loop) replace(old *runner) *runner {
+	if !old.b.state.CompareAndSwap(batchReady, batchStolen) {
+		return old // it waits for events: not stalled after all
+	}
+	r := &runner{l: l, b: old.b, shared: true}
+	old.gone.Store(true)
+	l.cur.Store(r)
+	l.s.stats.loopStalls.Add(1)
+	go r.run()
+	return r
+}
+
+// event serves an edge of a connection of the loop.
+func (c *conn) event(r *runner, events uint32) {
+	c.mu.Lock()
+	switch c.mode {
+	case modeParked:
+		c.mode = modeBusy
+		c.readable = true
+		// The client shut its side: after what it sent comes the end,
+		// which the edge of those bytes already announced.
+		c.hup = events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0
+		c.mu.Unlock()
+		c.serveReady(r)
+	case modeBusy: // another runner serves it: it looks again when done
+		c.missed = true
+		c.mu.Unlock()
+	case modeAwaiting: // the client sends more, or leaves, while the host works
+		x := c.x
+		c.leaveLoop()
+		c.mu.Unlock()
+		go c.resume(x)
+	default:
+		c.mu.Unlock()
+	}
+}
+
+// serveReady serves, on a runner, the requests the connection has ready
+// and that need no waiting. It leaves the connection parked, with the
+// host, closed, or with a goroutine.
+func (c *conn) serveReady(r *runner) {
+	cfg := &c.s.cfg
+	for {
+		if c.r == c.w {
+			if !c.readable && c.parkReady() {
+				return
+			}
+			n, err := c.readNow()
+			if err != nil {
+				c.closeReady()
+				return
+			}
+			if n == 0 {
+				continue
+			}
+		}
+		n, status, more := c.parse(c.buf[c.r:c.w])
+		h := &c.head
+		ready := !more && status == 0 && !h.Chunked && !h.Expect100 && !c.busyWriting() &&
+			(h.ContentLength <= 0 || !cfg.StreamBodies && h.ContentLength <= int64(c.w-c.r-n))
+		if !ready {
+			c.toGoroutine(nil)
+			return
+		}
+		x := c.newExchange(n)
+		c.fresh = false
+		if c.s.blocking {
+			r.enter()
+		}
+		status = c.dispatch(x)
+		if c.s.blocking {
+			r.exit()
+		}
+		if status != 0 {
+			c.mu.Lock()
+			c.leaveLoop()
+			c.mu.Unlock()
+			go func() {
+				c.reject(status)
+				c.close(true)
+			}()
+			return
+		}
+		c.mu.Lock()
+		switch x.state {
+		case stateEnded:
+			c.x = nil
+			c.mu.Unlock()
+			if !c.finishReady(x) {
+				return
+			}
+		case stateAborted:
+			c.leaveLoop()
+			c.mu.Unlock()
+			go c.resume(x)
+			return
+		default: // with the host: its end goes on (conn.signal)
+			c.mode = modeAwaiting
+			c.mu.Unlock()
+			return
+		}
+	}
+}
+
+// finishReady is finish for a runner: it does what needs no waiting and
+// hands the rest to a goroutine. It reports whether the connection may
+// carry another request on the runner.
+func (c *conn) finishReady(x *exchange) bool {
+	cutRead := x.stopReading()
+	c.mu.Lock()
+	closing := c.closing
+	c.mu.Unlock()
+	if cutRead || x.cut || !x.keepAlive || c.eof || closing {
+		c.mu.Lock()
+		c.leaveLoop()
+		c.mu.Unlock()
+		go c.close(!c.gone)
+		return false
+	}
+	if c.r == c.w { // the end of a pipelined batch
+		c.wmu.Lock()
+		c.hold = false
+		err := c.emit(nil, false)
+		c.wmu.Unlock()
+		if err != nil {
+			c.closeReady()
+			return false
+		}
+	}
+	return true
+}
+
+// parkReady parks the connection when no edge came while a runner served
+// it, and reports whether it did.
+func (c *conn) parkReady() bool {
+	c.releaseBuf()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.missed {
+		c.missed = false
+		c.readable = true
+		return false
+	}
+	if c.closing {
+		c.leaveLoop()
+		go c.close(false)
+		return true
+	}
+	c.mode = modeParked
+	c.parkedAt = time.Now()
+	return true
+}
+
+// closeReady closes a connection a runner serves, on a goroutine if
+// response bytes still wait for the socket.
+func (c *conn) closeReady() {
+	c.mu.Lock()
+	c.leaveLoop()
+	c.mu.Unlock()
+	if c.busyWriting() {
+		go c.close(false)
+		return
+	}
+	c.close(false)
+}
+
+// busyWriting reports whether a writer goroutine waits for the socket.
+func (c *conn) busyWriting() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writing
+}
+
+// toGoroutine hands the connection to a goroutine: serveHTTP to read and
+// serve what comes next, or with x, resume to see x's exchange through.
+func (c *conn) toGoroutine(x *exchange) {
+	c.mu.Lock()
+	c.leaveLoop()
+	c.mu.Unlock()
+	if x != nil {
+		go c.resume(x)
+		return
+	}
+	go c.serveHTTP(false)
+}
+
+// resume serves an exchange the host holds, on a goroutine, then the
+// connection's next requests.
+func (c *conn) resume(x *exchange) {
+	if c.await(x) {
+		c.serveHTTP(false)
+		return
+	}
+	c.close(!c.gone)
+}
+
+// leaveLoop takes the connection out of its loop for a goroutine. Called
+// with mu.
+func (c *conn) leaveLoop() {
+	c.mode = modeGoroutine
+	if c.loop != nil {
+		c.loop.remove(c)
+	}
+}
+
+// park gives a connection that waits for a request, with nothing
+// buffered, to its loop; it reports false when the connection should
+// close instead.
+func (c *conn) park(first bool) bool {
+	c.releaseBuf()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return false
+	}
+	c.mode = modeParked
+	c.fresh = first
+	c.parkedAt = time.Now()
+	if err := c.loop.add(c); err != nil {
+		c.mode = modeGoroutine
+		c.s.log(Log{Kind: LogError, Remote: c.remote, Cause: err})
+		return false
+	}
+	return true
+}
+
+// parkAfter parks the connection when the host ends its exchange with
+// nothing else to do, on the host's own call; otherwise a goroutine sees
+// the exchange through. Called with mu, from signal.
+func (c *conn) parkAfter(x *exchange) {
+	if x.state == stateEnded && x.keepAlive && !x.cut && x.bodyRead && !c.eof && !c.hup && !c.closing && c.r == c.w {
+		c.x = nil
+		c.releaseBuf()
+		c.mode = modeParked
+		c.fresh = false
+		c.parkedAt = time.Now()
+		return
+	}
+	c.leaveLoop()
+	go c.resume(x)
+}
+
+// expireParked closes a parked connection that waited longer than the
+// idle timeout (the header timeout before its first request). Called
+// with mu.
+func (c *conn) expireParked(now time.Time) {
+	wait := c.s.cfg.IdleTimeout
+	if c.fresh {
+		wait = c.s.cfg.HeaderTimeout
+	}
+	if now.Sub(c.parkedAt) < wait {
+		return
+	}
+	c.leaveLoop()
+	go c.close(false)
+}
+
+// readNow reads what the socket holds without waiting: 0 bytes and no
+// error when it holds none. A read that fills the buffer leaves the
+// connection readable: edges come only for new bytes.
+func (c *conn) readNow() (int, error) {
+	c.r, c.w = 0, 0
+	c.getBuf()
+	space := c.buf[c.w:]
+	n, e := readNoWait(c.fd, space)
+	switch {
+	case e == syscall.EAGAIN:
+		c.readable = false
+		return 0, nil
+	case e != 0:
+		c.gone = true
+		return 0, e
+	case n == 0:
+		c.gone = true
+		return 0, io.EOF
+	}
+	c.readable = n == len(space) || c.hup
+	c.w += n
+	c.s.stats.bytesIn.Add(int64(n))
+	return n, nil
+}

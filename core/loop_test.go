@@ -1,0 +1,153 @@
+package core
+
+import (
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// An idle keep-alive connection belongs to its loop: no goroutine each.
+func TestLoopIdleConnsHoldNoGoroutine(t *testing.T) {
+	for _, m := range modes { // one at a time: goroutines are counted
+		ts := start(t, Config{}, m.blocking, respondOK)
+		const n = 50
+		clients := make([]*client, n)
+		for i := range clients {
+			clients[i] = dial(t, ts.addr)
+			clients[i].get("/warm")
+			clients[i].expect(200, "/warm")
+		}
+		// Stats count the connections; goroutines must not follow them.
+		base := runtime.NumGoroutine()
+		for i := range clients {
+			clients[i].get("/again")
+			clients[i].expect(200, "/again")
+		}
+		if got := runtime.NumGoroutine(); got > base+n/5 {
+			t.Fatalf("%s: %d goroutines with %d idle connections, %d before their second requests", m.name, got, n, base)
+		}
+		if got := ts.Stats().Connections; got != n {
+			t.Fatalf("%s: %d connections open, want %d", m.name, got, n)
+		}
+		for _, c := range clients {
+			c.Close()
+		}
+	}
+}
+
+// A callback that blocks holds up only its own request: the watchdog
+// gives the loop to a new runner.
+func TestLoopBlockedCallbackStallsNoOtherConnection(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	ts := start(t, Config{}, true, func(h *held) bool {
+		if h.Req.Path == "/block" {
+			<-release
+		}
+		return respondOK(h)
+	})
+	blocked := dial(t, ts.addr)
+	blocked.get("/block")
+	time.Sleep(10 * stallTick) // the runner is in the callback now
+	// One more connection than there are loops: one shares the blocked
+	// runner's loop.
+	for range len(ts.loops) + 1 {
+		c := dial(t, ts.addr)
+		c.get("/fast")
+		c.expect(200, "/fast")
+	}
+	if ts.Stats().LoopStalls == 0 {
+		t.Fatal("no runner was replaced")
+	}
+	release <- struct{}{}
+	blocked.expect(200, "/block")
+}
+
+// A pipelined batch whose last head is cut short gets the responses
+// before it: the client may wait for them before it sends the rest.
+func TestLoopHeldResponsesFlushBeforeAPartialHead(t *testing.T) {
+	eachMode(t, func(t *testing.T, blocking bool) {
+		handle := respondOK
+		if !blocking {
+			handle = nil // the test answers from its own goroutine
+		}
+		ts := start(t, Config{}, blocking, handle)
+		c := dial(t, ts.addr)
+		c.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHo")
+		if !blocking {
+			for range 2 {
+				respondOK(ts.next(t))
+			}
+		}
+		c.expect(200, "/a")
+		c.expect(200, "/b")
+		c.send("st: x\r\n\r\n")
+		if !blocking {
+			respondOK(ts.next(t))
+		}
+		c.expect(200, "/c")
+	})
+}
+
+// A parked connection that idles past IdleTimeout is closed, and one
+// that never sends a request past HeaderTimeout.
+func TestLoopParkedTimeouts(t *testing.T) {
+	ts := start(t, Config{IdleTimeout: 50 * time.Millisecond, HeaderTimeout: 50 * time.Millisecond}, true, respondOK)
+	idle := dial(t, ts.addr)
+	idle.get("/x")
+	idle.expect(200, "/x")
+	idle.expectClosed()
+	silent := dial(t, ts.addr)
+	silent.expectClosed()
+}
+
+// Requests that need waiting (a head in pieces, a body still to come)
+// leave the loop for a goroutine and come back to it after.
+func TestLoopRequestsThatWaitComeBack(t *testing.T) {
+	eachMode(t, func(t *testing.T, blocking bool) {
+		ts := start(t, Config{}, blocking, func(h *held) bool {
+			body := h.readBody(t, 1<<20)
+			return respondOKBody(h, string(body))
+		})
+		c := dial(t, ts.addr)
+		for i := range 3 {
+			c.send("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab")
+			time.Sleep(time.Millisecond)
+			c.send("cde")
+			c.expect(200, "abcde")
+			c.send("GET /g HTTP/1.1\r\n")
+			time.Sleep(time.Millisecond)
+			c.send("Host: x\r\n\r\n")
+			c.expect(200, "")
+			if i == 0 {
+				c.send(strings.Repeat("GET /q HTTP/1.1\r\nHost: x\r\n\r\n", 3))
+				for range 3 {
+					c.expect(200, "")
+				}
+			}
+		}
+	})
+}
+
+func respondOKBody(h *held, body string) bool {
+	if err := h.Respond(200, nil, []byte(body)); err != nil {
+		panic(err)
+	}
+	return true
+}
+
+// A client that shuts its side after its request gets the response, and
+// the connection closes then, not at the idle timeout. (In loop mode the
+// end may come while the host holds the exchange: an abort, as before.)
+func TestLoopHalfClosedClientGetsResponseThenClose(t *testing.T) {
+	ts := start(t, Config{IdleTimeout: time.Minute}, true, respondOK)
+	c := dial(t, ts.addr)
+	c.get("/first") // parked after this one
+	c.expect(200, "/first")
+	c.send("GET /last HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.Conn.(*net.TCPConn).CloseWrite()
+	c.expect(200, "/last")
+	c.expectClosed()
+}
