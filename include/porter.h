@@ -61,7 +61,9 @@ extern "C" {
  * Threads. Every function may be called from any thread. In callback
  * mode the handler runs on porter's threads, concurrently for different
  * requests; calls that wait (req_body_read, req_write) block the calling
- * thread. In loop mode no call blocks except server_next() with a
+ * thread. A handler that runs long (over about 2 ms) may delay a few
+ * requests that arrived with its own; for long work keep the handle and
+ * respond from another thread. In loop mode no call blocks except server_next() with a
  * timeout: a call that would wait returns PORTER_EAGAIN and an event
  * says when to try again. Several threads may pull from one server.
  *
