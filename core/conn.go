@@ -558,8 +558,9 @@ func (c *conn) drain(x *exchange) bool {
 }
 
 // expire answers 503 when the host has not started a response by the
-// exchange's deadline, and closes a parked connection idle too long. The server's sweep calls it, so it also catches a
-// callback that is still running.
+// exchange's deadline, and closes a parked connection idle too long.
+// The server's sweep calls it, so it also catches a callback that is
+// still running.
 func (c *conn) expire(now time.Time) {
 	c.mu.Lock()
 	if c.mode == modeParked {
@@ -712,18 +713,18 @@ func (c *conn) fill(limit int) error {
 func (c *conn) rawRead(fd uintptr) bool {
 	c.getBuf()
 	n, e := readNoWait(int(fd), c.buf[c.w:])
-	c.rn, c.rerr = n, nil
-	if e != 0 {
-		c.rerr = e
-	}
-	if e == syscall.EAGAIN {
+	switch e {
+	case 0:
+		c.rn, c.rerr = n, nil
+	case syscall.EAGAIN:
 		c.rn, c.rerr = 0, nil
 		if c.r == c.w {
 			c.releaseBuf() // nothing held while the connection waits
 		}
 		return false
+	default:
+		c.rn, c.rerr = 0, e
 	}
-	c.rn = max(c.rn, 0)
 	return true
 }
 

@@ -378,7 +378,7 @@ func (c *conn) serveReady(r *runner) {
 		ready := !more && status == 0 && !h.Chunked && !h.Expect100 && !c.busyWriting() &&
 			(h.ContentLength <= 0 || !cfg.StreamBodies && h.ContentLength <= int64(c.w-c.r-n))
 		if !ready {
-			c.toGoroutine(nil)
+			c.handOff(func() { c.serveHTTP(false) })
 			return
 		}
 		x := c.newExchange(n)
@@ -391,13 +391,10 @@ func (c *conn) serveReady(r *runner) {
 			r.exit()
 		}
 		if status != 0 {
-			c.mu.Lock()
-			c.leaveLoop()
-			c.mu.Unlock()
-			go func() {
+			c.handOff(func() {
 				c.reject(status)
 				c.close(true)
-			}()
+			})
 			return
 		}
 		c.mu.Lock()
@@ -430,10 +427,7 @@ func (c *conn) finishReady(x *exchange) bool {
 	closing := c.closing
 	c.mu.Unlock()
 	if cutRead || x.cut || !x.keepAlive || c.eof || closing {
-		c.mu.Lock()
-		c.leaveLoop()
-		c.mu.Unlock()
-		go c.close(!c.gone)
+		c.handOff(func() { c.close(!c.gone) })
 		return false
 	}
 	if c.r == c.w { // the end of a pipelined batch
@@ -473,13 +467,13 @@ func (c *conn) parkReady() bool {
 // closeReady closes a connection a runner serves, on a goroutine if
 // response bytes still wait for the socket.
 func (c *conn) closeReady() {
+	if c.busyWriting() {
+		c.handOff(func() { c.close(false) })
+		return
+	}
 	c.mu.Lock()
 	c.leaveLoop()
 	c.mu.Unlock()
-	if c.busyWriting() {
-		go c.close(false)
-		return
-	}
 	c.close(false)
 }
 
@@ -490,17 +484,13 @@ func (c *conn) busyWriting() bool {
 	return c.writing
 }
 
-// toGoroutine hands the connection to a goroutine: serveHTTP to read and
-// serve what comes next, or with x, resume to see x's exchange through.
-func (c *conn) toGoroutine(x *exchange) {
+// handOff takes the connection out of its loop and runs then on a
+// goroutine: what a runner must not wait for.
+func (c *conn) handOff(then func()) {
 	c.mu.Lock()
 	c.leaveLoop()
 	c.mu.Unlock()
-	if x != nil {
-		go c.resume(x)
-		return
-	}
-	go c.serveHTTP(false)
+	go then()
 }
 
 // resume serves an exchange the host holds, on a goroutine, then the
