@@ -25,6 +25,7 @@ type server struct {
 	handler  C.porter_handler_cb
 	userData unsafe.Pointer
 	queue    *core.Queue[event] // loop mode only
+	pollfd   int                // loop mode: the loop's descriptor (server_pollfd)
 	log      *serverLog         // with log_depth only
 
 	mu     sync.Mutex
@@ -245,6 +246,13 @@ func capi_server_new(cfg *C.porter_cconfig, out **C.porter_server) (rc C.int) {
 		if err != nil {
 			return C.PORTER_EINTERNAL
 		}
+		// The host's threads run the server's loop from server_next, and
+		// poll its descriptor, which waits for the queue too.
+		if s.pollfd, err = s.core.OpenLoop(q.Fd()); err != nil {
+			q.Free()
+			return C.PORTER_EINTERNAL
+		}
+		q.PollWith(s.core.Poll)
 		s.queue = q
 		go func() {
 			<-s.core.Done()
@@ -520,6 +528,7 @@ func capi_server_free(p *C.porter_server) (rc C.int) {
 	}
 	if s.queue != nil {
 		s.queue.Close()
+		s.core.CloseLoop()
 		s.queue.Free()
 	}
 	if s.log != nil {
@@ -539,7 +548,7 @@ func capi_server_pollfd(p *C.porter_server) (rc C.int) {
 	if s.queue == nil {
 		return C.PORTER_ESTATE
 	}
-	return C.int(s.queue.Fd())
+	return C.int(s.pollfd)
 }
 
 //export capi_server_next

@@ -58,12 +58,18 @@ func BenchmarkHello(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer q.Free()
-				defer q.Close()
-				lh := loopHost{q}
-				go lh.loop()
-				host = lh
+				host = loopHost{q}
 			}
 			s := NewServer(Config{}, host, m.blocking)
+			if lh, ok := host.(loopHost); ok {
+				if _, err := s.OpenLoop(lh.q.Fd()); err != nil {
+					b.Fatal(err)
+				}
+				defer s.CloseLoop()
+				defer lh.q.Close() // ends lh.loop
+				lh.q.PollWith(s.Poll)
+				go lh.loop()
+			}
 			if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
 				b.Fatal(err)
 			}

@@ -194,10 +194,12 @@ func start(t *testing.T, cfg Config, blocking bool, handle func(h *held) bool) *
 	return &testServer{s, host, s.Addr(0).String()}
 }
 
-// run starts s; Cleanup shuts it down with no grace and checks it
+// run starts s, with a goroutine that runs its loop as a loop-mode
+// host's thread does; Cleanup shuts it down with no grace and checks it
 // drains.
 func run(t *testing.T, s *Server) {
 	t.Helper()
+	stop := hostLoop(t, s)
 	must(t, "Start", s.Start(), nil)
 	t.Cleanup(func() {
 		s.Shutdown(0)
@@ -206,7 +208,35 @@ func run(t *testing.T, s *Server) {
 		case <-time.After(waitLong):
 			t.Errorf("server not drained %v after Shutdown(0)", waitLong)
 		}
+		stop()
 	})
+}
+
+// hostLoop opens a non-blocking server's loop and polls it until stop.
+func hostLoop(t testing.TB, s *Server) (stop func()) {
+	if s.blocking {
+		return func() {}
+	}
+	if _, err := s.OpenLoop(-1); err != nil {
+		t.Fatal(err)
+	}
+	quit, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		for {
+			select {
+			case <-quit:
+				return
+			default:
+				s.Poll(10 * time.Millisecond)
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-ended
+		s.CloseLoop()
+	}
 }
 
 // next returns the next exchange handed to the test.

@@ -128,7 +128,7 @@ func TestListenFD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewServer(Config{}, &testHost{handle: respondOK}, false)
+	s := NewServer(Config{}, &testHost{handle: respondOK}, true)
 	_, err = s.ListenFD(int(f.Fd()))
 	f.Close() // porter keeps its own duplicate
 	must(t, "ListenFD", err, nil)
@@ -242,7 +242,7 @@ func TestAcceptBacksOffAndRecovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewServer(Config{}, &testHost{handle: respondOK}, false)
+	s := NewServer(Config{}, &testHost{handle: respondOK}, true)
 	if _, err := s.addListener(&emfileListener{ln, 3}, ListenOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func TestAccessLogHTTP2(t *testing.T) {
 func TestErrorLog(t *testing.T) {
 	t.Parallel()
 	logs := make(chan Log, 16)
-	s := NewServer(Config{Logger: logTo(logs)}, &testHost{handle: respondOK}, false)
+	s := NewServer(Config{Logger: logTo(logs)}, &testHost{handle: respondOK}, true)
 	if _, err := s.Listen("127.0.0.1:0", ListenOptions{TLS: true}); err != nil {
 		t.Fatal(err)
 	}

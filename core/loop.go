@@ -26,10 +26,15 @@ import (
 // waits) and a park and wake of the goroutine; per idle connection, its
 // goroutine's stack.
 //
-// A runner waits without a thread: the loop's epoll descriptor is itself
-// in Go's poller. A blocking host may keep a runner in its callback; a
-// watchdog then hands the loop to a new runner, so that one slow
-// callback delays only the requests of the batch it came with.
+// Who runs a loop depends on the host. For a callback (blocking) host,
+// porter's runners do: one loop per processor, each waited for without
+// a thread, its epoll descriptor being itself in Go's poller. A callback
+// may keep a runner in it; a watchdog then hands the loop to a new
+// runner, so that one slow callback delays only the requests of the
+// batch it came with. A loop-mode host has one loop, and its own threads
+// run it (Poll) when they ask for events: the request is read, handed
+// over and answered on the host's thread, with no switch between
+// threads, as in a C event-loop server.
 
 // connMode says who serves a connection of a loop. Guarded by conn.mu.
 type connMode uint8
@@ -48,18 +53,31 @@ const (
 	// stallTick is how long a blocking host may keep a runner in one
 	// call, at least, before the watchdog starts another runner.
 	stallTick = 2 * time.Millisecond
+
+	// awayTick is how long a loop-mode host may leave its loop unpolled,
+	// at least, before porter serves the loop in its place. While nothing
+	// happens the stand-in's ticks space out to 32 times that.
+	awayTick = 2 * time.Millisecond
 )
 
 type loop struct {
 	s    *Server
 	epfd int
-	file *os.File // epfd, in Go's poller
-	rc   syscall.RawConn
 
 	mu    sync.Mutex
 	conns []*conn // by descriptor
 	gen   uint32  // tells a connection from an earlier one on its descriptor
 
+	// A loop that a host's threads run:
+	polls   atomic.Uint64 // Poll calls begun
+	polling atomic.Int32  // threads in Poll now
+	away    time.Duration // awayTick (tests change it before Start)
+	standIn sync.WaitGroup
+	closed  sync.Once
+
+	// A loop that porter's runners run:
+	file     *os.File // epfd, in Go's poller
+	rc       syscall.RawConn
 	cur      atomic.Pointer[runner] // the runner in charge
 	watching atomic.Bool
 	wake     chan struct{} // starts the watchdog's ticks
@@ -99,12 +117,26 @@ func (b *batch) claim() (syscall.EpollEvent, bool) {
 	return b.ev[i], true
 }
 
-// startLoops makes one loop per processor Go runs on.
+// startLoops makes one loop per processor Go runs on, each with its
+// runner, for a blocking server. A non-blocking server has the one loop
+// its host opened and runs (OpenLoop).
 func (s *Server) startLoops() error {
+	if !s.blocking {
+		if len(s.loops) == 0 {
+			return ErrState
+		}
+		l := s.loops[0]
+		l.standIn.Add(1)
+		go l.standInForHost()
+		return nil
+	}
 	n := runtime.GOMAXPROCS(0)
 	loops := make([]*loop, 0, n)
 	for range n {
 		l, err := newLoop(s)
+		if err == nil {
+			err = l.inGoPoller()
+		}
 		if err != nil {
 			for _, l := range loops {
 				l.file.Close()
@@ -128,22 +160,145 @@ func newLoop(s *Server) (*loop, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
 	}
-	if err := syscall.SetNonblock(epfd, true); err != nil {
-		syscall.Close(epfd)
-		return nil, os.NewSyscallError("fcntl", err)
+	return &loop{s: s, epfd: epfd}, nil
+}
+
+// inGoPoller puts the loop's descriptor in Go's poller, where its
+// runners wait for it.
+func (l *loop) inGoPoller() (err error) {
+	if err := syscall.SetNonblock(l.epfd, true); err != nil {
+		syscall.Close(l.epfd)
+		return os.NewSyscallError("fcntl", err)
 	}
-	l := &loop{s: s, epfd: epfd, file: os.NewFile(uintptr(epfd), "porter-loop"), wake: make(chan struct{}, 1)}
+	l.file = os.NewFile(uintptr(l.epfd), "porter-loop")
+	l.wake = make(chan struct{}, 1)
 	if l.rc, err = l.file.SyscallConn(); err != nil {
 		l.file.Close()
-		return nil, err
 	}
-	return l, nil
+	return err
 }
 
 // stopLoops ends the runners and watchdogs once no connection is left.
+// A host's loop stays open for the threads that may still poll it.
 func (s *Server) stopLoops() {
-	for _, l := range s.loops {
-		l.file.Close()
+	if s.blocking {
+		for _, l := range s.loops {
+			l.file.Close()
+		}
+	}
+}
+
+// OpenLoop makes the event loop of a non-blocking server, which the
+// host's threads run with Poll, so that a request is read, handed over
+// and answered on one thread. wakeFd, unless -1, is a descriptor that
+// is readable while events wait for the host (its Queue's): the loop's
+// descriptor, which OpenLoop returns, is then readable while either
+// has work, and one poll waits for both. Call it before Start, and
+// CloseLoop once the server is drained and no thread polls.
+func (s *Server) OpenLoop(wakeFd int) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.blocking || s.started || len(s.loops) > 0 {
+		return -1, ErrState
+	}
+	l, err := newLoop(s)
+	if err != nil {
+		return -1, err
+	}
+	if wakeFd >= 0 {
+		// Level-triggered, and with no generation: no connection's event.
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(wakeFd)}
+		if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, wakeFd, &ev); err != nil {
+			syscall.Close(l.epfd)
+			return -1, os.NewSyscallError("epoll_ctl", err)
+		}
+	}
+	l.away = awayTick
+	s.loops = []*loop{l}
+	return l.epfd, nil
+}
+
+// CloseLoop closes the descriptor of the loop OpenLoop made. It waits
+// until the server is drained; no thread may poll after it.
+func (s *Server) CloseLoop() {
+	if s.blocking || len(s.loops) == 0 {
+		return
+	}
+	<-s.done
+	l := s.loops[0]
+	l.standIn.Wait()
+	l.closed.Do(func() { syscall.Close(l.epfd) })
+}
+
+// Poll runs the loop OpenLoop made on the calling thread: it waits up
+// to timeout (negative: no limit) for the edges of its connections and
+// serves every request they bring that needs no waiting. The host finds
+// those requests, and any other event, in its queue. Several threads
+// may poll at once.
+func (s *Server) Poll(timeout time.Duration) {
+	if s.blocking || len(s.loops) == 0 {
+		return
+	}
+	l := s.loops[0]
+	l.polls.Add(1)
+	l.polling.Add(1)
+	var ev [batchSize]syscall.EpollEvent
+	n := epollNoWait(l.epfd, ev[:])
+	if n == 0 && timeout != 0 {
+		ms := -1
+		if timeout > 0 {
+			ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
+		}
+		n, _ = syscall.EpollWait(l.epfd, ev[:], ms) // -1 on EINTR: the caller polls again
+	}
+	l.polling.Add(-1)
+	l.serve(ev[:max(n, 0)])
+}
+
+func (l *loop) serve(events []syscall.EpollEvent) {
+	for i := range events {
+		if c := l.lookup(&events[i]); c != nil {
+			c.event(nil, events[i].Events)
+		}
+	}
+}
+
+// standInForHost serves a host's loop while no host thread has polled
+// it for a tick: requests are then still read and queued, refused when
+// the queue is full or malformed, and clients that leave are noticed,
+// while the host is busy or does not pull at all. The ticks space out
+// while the host waits in Poll or nothing comes.
+func (l *loop) standInForHost() {
+	defer l.standIn.Done()
+	tick := l.away
+	t := time.NewTimer(tick)
+	defer t.Stop()
+	last := l.polls.Load()
+	var ev [batchSize]syscall.EpollEvent
+	for {
+		select {
+		case <-t.C:
+		case <-l.s.done:
+			return
+		}
+		polls := l.polls.Load()
+		busy := polls != last
+		if !busy && l.polling.Load() == 0 {
+			for {
+				n := epollNoWait(l.epfd, ev[:])
+				l.serve(ev[:n])
+				if n < batchSize {
+					busy = busy || n > 0
+					break
+				}
+				busy = true
+			}
+		}
+		last = polls
+		if tick = min(tick*2, 32*l.away); busy {
+			tick = l.away
+		}
+		t.Reset(tick)
 	}
 }
 
@@ -329,7 +484,8 @@ func (l *loop) replace(old *runner) *runner {
 	return r
 }
 
-// event serves an edge of a connection of the loop.
+// event serves an edge of a connection of the loop, on runner r or (nil)
+// on a host's thread.
 func (c *conn) event(r *runner, events uint32) {
 	c.mu.Lock()
 	switch c.mode {
@@ -354,8 +510,8 @@ func (c *conn) event(r *runner, events uint32) {
 	}
 }
 
-// serveReady serves, on a runner, the requests the connection has ready
-// and that need no waiting. It leaves the connection parked, with the
+// serveReady serves, on a runner or a host's thread, the requests the
+// connection has ready and that need no waiting. It leaves the connection parked, with the
 // host, closed, or with a goroutine.
 func (c *conn) serveReady(r *runner) {
 	cfg := &c.s.cfg

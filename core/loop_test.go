@@ -4,6 +4,8 @@ import (
 	"net"
 	"runtime"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -150,4 +152,88 @@ func TestLoopHalfClosedClientGetsResponseThenClose(t *testing.T) {
 	c.Conn.(*net.TCPConn).CloseWrite()
 	c.expect(200, "/last")
 	c.expectClosed()
+}
+
+// A loop-mode host's thread that polls reads, parses and answers its
+// requests itself: no other thread takes part.
+func TestLoopHostThreadServesItsRequests(t *testing.T) {
+	var pollerTid atomic.Int32
+	var others atomic.Int32
+	host := &testHost{handle: func(h *held) bool {
+		if int32(syscall.Gettid()) != pollerTid.Load() {
+			others.Add(1)
+		}
+		return respondOK(h)
+	}}
+	s := NewServer(Config{}, host, false)
+	if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OpenLoop(-1); err != nil {
+		t.Fatal(err)
+	}
+	s.loops[0].away = time.Hour // no stand-in: only the poller serves
+	quit, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		runtime.LockOSThread()
+		pollerTid.Store(int32(syscall.Gettid()))
+		for {
+			select {
+			case <-quit:
+				return
+			default:
+				s.Poll(10 * time.Millisecond)
+			}
+		}
+	}()
+	must(t, "Start", s.Start(), nil)
+	defer func() {
+		s.Shutdown(0)
+		<-s.Done()
+		close(quit)
+		<-ended
+		s.CloseLoop()
+	}()
+	for range 3 {
+		c := dial(t, s.Addr(0).String())
+		for range 5 {
+			c.get("/x")
+			c.expect(200, "/x")
+		}
+		c.Close()
+	}
+	if n := others.Load(); n > 0 {
+		t.Fatalf("%d of 15 requests reached the host on another thread", n)
+	}
+}
+
+// While no host thread polls, porter serves the host's loop in its
+// place: malformed requests are refused and good ones queued.
+func TestLoopStandInServesWhileTheHostIsAway(t *testing.T) {
+	host := &testHost{reqs: make(chan *held, 4)}
+	s := NewServer(Config{}, host, false)
+	if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OpenLoop(-1); err != nil {
+		t.Fatal(err)
+	}
+	must(t, "Start", s.Start(), nil)
+	defer func() {
+		s.Shutdown(0)
+		<-s.Done()
+		s.CloseLoop()
+	}()
+	ts := &testServer{s, host, s.Addr(0).String()}
+	bad := dial(t, ts.addr)
+	bad.send("GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")
+	bad.expect(400, "Bad Request\n")
+	bad.expectClosed()
+	c := dial(t, ts.addr)
+	for range 2 { // the first parks at accept, the second after a request
+		c.get("/q")
+		respondOK(ts.next(t))
+		c.expect(200, "/q")
+	}
 }

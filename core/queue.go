@@ -4,26 +4,29 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
-// Queue carries loop-mode events from porter's goroutines to the host's
-// threads: many producers, many consumers, and a file descriptor that is
-// readable exactly while events wait (or once the queue is closed), for
-// the host's poll loop.
+// Queue carries loop-mode events from porter to the host's threads: many
+// producers, many consumers, and a file descriptor that is readable
+// exactly while events wait (or once the queue is closed).
+//
+// A consumer that finds the queue empty waits for that descriptor, or,
+// once PollWith gave it a server's Poll, runs the server's loop: the
+// requests the loop reads land in the queue, and the loop's descriptor
+// also waits for the queue's (Server.OpenLoop).
 //
 // Lifetime: NewQueue, Push/TryPush and Pop from any goroutine, Close when
 // no more events will come, Free once no one polls the descriptor.
 type Queue[T any] struct {
-	depth  int
-	rfd    int // the pipe the host polls
-	wfd    int
-	wake   chan struct{} // an event is waiting (passed on between consumers)
-	closed chan struct{}
+	depth int
+	rfd   int // readable while events wait
+	wfd   int
+	poll  func(time.Duration)
 
 	mu       sync.Mutex
 	items    []T
 	head     int
-	polled   bool // someone asked for the descriptor: keep it in step
 	signaled bool // a byte sits in the pipe
 	isClosed bool
 }
@@ -34,38 +37,25 @@ func NewQueue[T any](depth int) (*Queue[T], error) {
 	if err := syscall.Pipe2(fds[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
 		return nil, err
 	}
-	return &Queue[T]{
-		depth:  depth,
-		rfd:    fds[0],
-		wfd:    fds[1],
-		wake:   make(chan struct{}, 1),
-		closed: make(chan struct{}),
-	}, nil
+	return &Queue[T]{depth: depth, rfd: fds[0], wfd: fds[1]}, nil
 }
 
-// Fd returns the descriptor that is readable while events wait. The
-// queue keeps the descriptor in step only once it was asked for, so
-// hosts that block in Pop pay no system calls for it.
-func (q *Queue[T]) Fd() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if !q.polled {
-		q.polled = true
-		if len(q.items) > q.head || q.isClosed {
-			q.raise()
-		}
-	}
-	return q.rfd
-}
+// Fd returns the descriptor that is readable while events wait.
+func (q *Queue[T]) Fd() int { return q.rfd }
+
+// PollWith makes consumers run poll (a server's Poll) before they look
+// for events and while they wait for them. Call it before any Pop.
+func (q *Queue[T]) PollWith(poll func(time.Duration)) { q.poll = poll }
 
 // TryPush adds an event unless depth events already wait.
 func (q *Queue[T]) TryPush(v T) bool {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if len(q.items)-q.head >= q.depth {
-		q.mu.Unlock()
 		return false
 	}
-	q.add(v)
+	q.items = append(q.items, v)
+	q.raise()
 	return true
 }
 
@@ -73,63 +63,45 @@ func (q *Queue[T]) TryPush(v T) bool {
 // already holds are never dropped.
 func (q *Queue[T]) Push(v T) {
 	q.mu.Lock()
-	q.add(v)
-}
-
-// add appends v and unlocks.
-func (q *Queue[T]) add(v T) {
+	defer q.mu.Unlock()
 	q.items = append(q.items, v)
 	q.raise()
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
 }
 
 // Pop moves up to len(dst) events into dst. A negative timeout waits
 // until an event comes, zero does not wait. It returns ErrServerClosed
 // once the queue is closed and empty.
 func (q *Queue[T]) Pop(dst []T, timeout time.Duration) (int, error) {
-	var expired <-chan time.Time
-	for {
-		q.mu.Lock()
-		if n := copy(dst, q.items[q.head:]); n > 0 {
-			q.take(n)
-			left := len(q.items) > q.head
-			q.mu.Unlock()
-			if left {
-				select {
-				case q.wake <- struct{}{}: // the next consumer's turn
-				default:
-				}
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for wait := time.Duration(0); ; {
+		switch {
+		case q.poll != nil:
+			q.poll(wait)
+		case wait != 0:
+			waitReadable(q.rfd, wait)
+		}
+		if n, err := q.take(dst); n > 0 || err != nil || timeout == 0 || len(dst) == 0 {
+			return n, err
+		}
+		if wait = -1; timeout > 0 {
+			if wait = time.Until(deadline); wait <= 0 {
+				return 0, nil
 			}
-			return n, nil
-		}
-		closed := q.isClosed
-		q.mu.Unlock()
-		if closed {
-			return 0, ErrServerClosed
-		}
-		if timeout == 0 || len(dst) == 0 {
-			return 0, nil
-		}
-		if expired == nil && timeout > 0 {
-			t := time.NewTimer(timeout)
-			defer t.Stop()
-			expired = t.C
-		}
-		select {
-		case <-q.wake:
-		case <-q.closed:
-		case <-expired:
-			return 0, nil
 		}
 	}
 }
 
-// take drops the first n waiting events. Called with mu.
-func (q *Queue[T]) take(n int) {
+// take moves the events that wait into dst.
+func (q *Queue[T]) take(dst []T) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := copy(dst, q.items[q.head:])
+	if n == 0 && q.isClosed {
+		return 0, ErrServerClosed
+	}
 	var zero T
 	for i := q.head; i < q.head+n; i++ {
 		q.items[i] = zero // let the collector have what they held
@@ -145,6 +117,7 @@ func (q *Queue[T]) take(n int) {
 		q.items = q.items[:copy(q.items, q.items[q.head:])]
 		q.head = 0
 	}
+	return n, nil
 }
 
 // Close says no more events will come: consumers drain what waits, then
@@ -152,11 +125,8 @@ func (q *Queue[T]) take(n int) {
 func (q *Queue[T]) Close() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if !q.isClosed {
-		q.isClosed = true
-		q.raise()
-		close(q.closed)
-	}
+	q.isClosed = true
+	q.raise()
 }
 
 // Free closes the descriptors.
@@ -167,7 +137,7 @@ func (q *Queue[T]) Free() {
 
 // raise makes the descriptor readable. Called with mu.
 func (q *Queue[T]) raise() {
-	if q.polled && !q.signaled {
+	if !q.signaled {
 		q.signaled = true
 		syscall.Write(q.wfd, []byte{1})
 	}
@@ -180,4 +150,19 @@ func (q *Queue[T]) lower() {
 		var b [1]byte
 		syscall.Read(q.rfd, b[:])
 	}
+}
+
+// waitReadable waits up to timeout (negative: no limit) for fd to be
+// readable.
+func waitReadable(fd int, timeout time.Duration) {
+	pfd := struct {
+		fd              int32
+		events, revents int16
+	}{fd: int32(fd), events: 1} // POLLIN
+	var ts *syscall.Timespec
+	if timeout >= 0 {
+		t := syscall.NsecToTimespec(int64(timeout))
+		ts = &t
+	}
+	syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(ts)), 0, 0, 0)
 }

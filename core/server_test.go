@@ -28,9 +28,15 @@ func TestLifecycleErrors(t *testing.T) {
 			t.Errorf("Listen index %d, want %d", n, i)
 		}
 	}
+	must(t, "Start of a non-blocking server without its loop", s.Start(), ErrState)
+	_, err := s.OpenLoop(-1)
+	must(t, "OpenLoop", err, nil)
+	defer s.CloseLoop()
+	_, err = s.OpenLoop(-1)
+	must(t, "OpenLoop again", err, ErrState)
 	must(t, "Start", s.Start(), nil)
 	must(t, "Start again", s.Start(), ErrState)
-	_, err := s.Listen("127.0.0.1:0", ListenOptions{})
+	_, err = s.Listen("127.0.0.1:0", ListenOptions{})
 	must(t, "Listen after Start", err, ErrState)
 	s.Shutdown(0)
 	select {

@@ -1,14 +1,15 @@
 /*
  * porter.h -- the C interface of porter, an embeddable HTTP server engine.
  *
- * porter parses HTTP, does all socket I/O and enforces limits on its own
- * threads, on every core; the host only runs its handler. A host runs
- * handlers in one of two modes, chosen when the server is made:
+ * porter parses HTTP, does the socket I/O and enforces limits; the host
+ * only runs its handler. A host runs handlers in one of two modes, chosen
+ * when the server is made:
  *
  *   callback mode  porter calls the host's handler on its own threads,
- *                  many at once (for thread-safe C code);
+ *                  on every core, many at once (for thread-safe C code);
  *   loop mode      porter never calls host code; the host waits on
- *                  server_pollfd() and pulls events with server_next()
+ *                  server_pollfd() and pulls events with server_next(),
+ *                  which runs porter's event loop on the calling thread
  *                  (for LuaJIT, Nim, and C programs with their own loop).
  *
  * This header is the reference for the library's behaviour.
@@ -24,7 +25,7 @@ extern "C" {
 #endif
 
 #define PORTER_VERSION_MAJOR 0
-#define PORTER_VERSION_MINOR 2
+#define PORTER_VERSION_MINOR 3
 #define PORTER_VERSION_PATCH 0
 
 /*
@@ -63,9 +64,14 @@ extern "C" {
  * requests; calls that wait (req_body_read, req_write) block the calling
  * thread. A handler that runs long (over about 2 ms) may delay a few
  * requests that arrived with its own; for long work keep the handle and
- * respond from another thread. In loop mode no call blocks except server_next() with a
- * timeout: a call that would wait returns PORTER_EAGAIN and an event
- * says when to try again. Several threads may pull from one server.
+ * respond from another thread. In loop mode no call blocks except
+ * server_next() with a timeout: a call that would wait returns
+ * PORTER_EAGAIN and an event says when to try again. server_next() reads
+ * and parses the requests that came, on the calling thread, so that a
+ * request is read, handed over and answered there; while no thread has
+ * called it for a few milliseconds, porter's own threads do that work,
+ * so requests are still queued (or refused) while the host is busy.
+ * Several threads may pull from one server.
  *
  * Process. The Go runtime inside porter starts with the library. Install
  * signal handlers with SA_ONSTACK; do not dlclose() the library; do not
@@ -510,18 +516,20 @@ int server_log_pollfd(porter_server *srv);
 int server_free(porter_server *srv);
 
 /*
- * server_pollfd returns a file descriptor that is readable while events
- * wait in a loop-mode server, and once it is shut down and drained.
- * Poll it; never read or close it.
+ * server_pollfd returns a file descriptor that is readable while a
+ * loop-mode server has work for server_next(): events wait, or
+ * connections have bytes to read; and once it is shut down and drained.
+ * (Since 0.3 server_next() may then find no whole request yet and return
+ * 0.) Poll it; never read or close it.
  *
  * Returns: the descriptor; PORTER_ESTATE in callback mode.
  */
 int server_pollfd(porter_server *srv);
 
 /*
- * server_next moves up to max waiting events into events[]. With
- * timeout_ms 0 it does not wait; with -1 it waits until an event comes;
- * otherwise at most timeout_ms.
+ * server_next reads the requests that came and moves up to max waiting
+ * events into events[]. With timeout_ms 0 it does not wait; with -1 it
+ * waits until an event comes; otherwise at most timeout_ms.
  *
  * Returns: the number of events (0 on timeout); PORTER_ECLOSED once the
  * server is shut down, drained and no event is left; PORTER_ESTATE in

@@ -161,7 +161,7 @@ function M.errname(code)
 	return ffi.string(C.porter_errname(code))
 end
 
--- porter.version() is the library's version, "0.2.0".
+-- porter.version() is the library's version, "0.3.0".
 function M.version()
 	return ffi.string(C.porter_version())
 end
@@ -431,8 +431,10 @@ function Server:start()
 	return result(C.server_start(self.ptr), self)
 end
 
--- server:pollfd() is a descriptor that is readable while events wait (and
--- once the server is shut down and drained). Poll it; never read it.
+-- server:pollfd() is a descriptor that is readable while server:next() has
+-- work: events wait, or requests are coming in (next(0) may then find none
+-- yet); and once the server is shut down and drained. Poll it; never read
+-- it.
 function Server:pollfd()
 	local sh = shared[self.serial]
 	if sh then

@@ -347,8 +347,10 @@ proc start*(s: Server) =
     s.started = true
 
 proc pollfd*(s: Server): int =
-  ## The descriptor that is readable while events wait, for programs with
-  ## their own loop: poll it, then call `step`. Never read or close it.
+  ## The descriptor that is readable while `step` has work (events wait,
+  ## or requests are coming in), for programs with their own loop: poll
+  ## it, then call `step`, which may find nothing yet. Never read or close
+  ## it.
   if s.fd < 0:
     s.fd = check(server_pollfd(s.alive("server_pollfd")), "server_pollfd")
   s.fd

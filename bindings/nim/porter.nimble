@@ -1,7 +1,7 @@
 # porter for Nim: the binding of libporter, an HTTP server engine, with a
 # drop-in for std/asynchttpserver and a pull API.
 
-version       = "0.2.0"
+version       = "0.3.0"
 author        = "the porter authors"
 description   = "An HTTP server engine (libporter.so) for Nim: " &
                 "a drop-in for std/asynchttpserver, and a pull API"

@@ -37,7 +37,7 @@ else:
 
 const
   PORTER_VERSION_MAJOR* = 0
-  PORTER_VERSION_MINOR* = 2
+  PORTER_VERSION_MINOR* = 3
   PORTER_VERSION_PATCH* = 0
 
 # The C enums are ints; their constants are Nim constants (a `case` can
