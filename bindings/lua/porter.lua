@@ -1,8 +1,8 @@
 --[[
 porter -- the core of porter's LuaJIT binding: libporter.so through FFI.
 
-porter parses HTTP and does all socket I/O on its own threads and never
-calls Lua: servers run in loop mode only. A Lua thread pulls events with
+porter parses HTTP, does the socket I/O and never calls Lua: servers run
+in loop mode only. A Lua thread pulls events with
 server:next() (or waits on server:pollfd() in its own loop first) and
 answers on its own thread. Runtime failures return nil, message, code (a
 porter.E* code); wrong argument types raise. docs/lua.md has the guide.

@@ -1,6 +1,5 @@
-## porter for Nim: an HTTP server whose parsing, socket I/O and limits run
-## on porter's own threads, while every line of Nim runs on the program's
-## thread.
+## porter for Nim: an HTTP server whose parsing, socket I/O and limits are
+## porter's, while every line of Nim runs on the program's thread.
 ##
 ## The server runs in porter's loop mode: porter never calls Nim code. It
 ## hands requests over through a poll descriptor that this module plugs

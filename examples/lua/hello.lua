@@ -1,7 +1,7 @@
 --[[
 hello.lua -- "Hello World" on porter's thin core: this Lua thread pulls
 requests with server:next() and answers each with one call; porter does
-the HTTP and the I/O on its own threads.
+the HTTP and the I/O.
 Usage: luajit hello.lua [host:port]   (SIGINT or SIGTERM stops it)
 ]]
 local porter = require "porter"

@@ -2,7 +2,7 @@
 ## ships it: change `import std/asynchttpserver` to
 ## `import porter/asynchttpserver` and keep the program. Handlers stay
 ## `{.async.}` procs on the program's own dispatcher; porter parses,
-## enforces its limits and does the socket I/O on its own threads.
+## enforces its limits and does the socket I/O.
 ##
 ## .. code-block:: nim
 ##   import std/asyncdispatch
