@@ -199,7 +199,7 @@ func start(t *testing.T, cfg Config, blocking bool, handle func(h *held) bool) *
 // drains.
 func run(t *testing.T, s *Server) {
 	t.Helper()
-	stop := hostLoop(t, s)
+	stop := hostLoop(t, s, nil)
 	must(t, "Start", s.Start(), nil)
 	t.Cleanup(func() {
 		s.Shutdown(0)
@@ -212,17 +212,22 @@ func run(t *testing.T, s *Server) {
 	})
 }
 
-// hostLoop opens a non-blocking server's loop and polls it until stop.
-func hostLoop(t testing.TB, s *Server) (stop func()) {
+// hostLoop opens a non-blocking server's loop and polls it until stop,
+// on a goroutine that first runs onThread (unless nil).
+func hostLoop(t testing.TB, s *Server, onThread func()) (stop func()) {
 	if s.blocking {
 		return func() {}
 	}
 	if _, err := s.OpenLoop(-1); err != nil {
 		t.Fatal(err)
 	}
-	quit, ended := make(chan struct{}), make(chan struct{})
+	ready, quit, ended := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(ended)
+		if onThread != nil {
+			onThread()
+		}
+		close(ready)
 		for {
 			select {
 			case <-quit:
@@ -232,6 +237,7 @@ func hostLoop(t testing.TB, s *Server) (stop func()) {
 			}
 		}
 	}()
+	<-ready
 	return func() {
 		close(quit)
 		<-ended

@@ -255,6 +255,7 @@ func (s *Server) Poll(timeout time.Duration) {
 	l.serve(ev[:max(n, 0)])
 }
 
+// serve serves events of a host's loop on the calling thread.
 func (l *loop) serve(events []syscall.EpollEvent) {
 	for i := range events {
 		if c := l.lookup(&events[i]); c != nil {
@@ -284,14 +285,10 @@ func (l *loop) standInForHost() {
 		polls := l.polls.Load()
 		busy := polls != last
 		if !busy && l.polling.Load() == 0 {
-			for {
-				n := epollNoWait(l.epfd, ev[:])
+			for n := batchSize; n == batchSize; {
+				n = epollNoWait(l.epfd, ev[:])
 				l.serve(ev[:n])
-				if n < batchSize {
-					busy = busy || n > 0
-					break
-				}
-				busy = true
+				busy = busy || n > 0
 			}
 		}
 		last = polls

@@ -169,31 +169,16 @@ func TestLoopHostThreadServesItsRequests(t *testing.T) {
 	if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.OpenLoop(-1); err != nil {
-		t.Fatal(err)
-	}
-	s.loops[0].away = time.Hour // no stand-in: only the poller serves
-	quit, ended := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(ended)
+	stop := hostLoop(t, s, func() {
 		runtime.LockOSThread()
 		pollerTid.Store(int32(syscall.Gettid()))
-		for {
-			select {
-			case <-quit:
-				return
-			default:
-				s.Poll(10 * time.Millisecond)
-			}
-		}
-	}()
+	})
+	s.loops[0].away = time.Hour // no stand-in: only the poller serves
 	must(t, "Start", s.Start(), nil)
 	defer func() {
 		s.Shutdown(0)
 		<-s.Done()
-		close(quit)
-		<-ended
-		s.CloseLoop()
+		stop()
 	}()
 	for range 3 {
 		c := dial(t, s.Addr(0).String())
