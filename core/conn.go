@@ -70,11 +70,11 @@ type conn struct {
 	// Between requests a plain connection belongs to an event loop
 	// (loop.go); these fields are guarded by mu.
 	loop     *loop    // nil when goroutines serve it throughout
-	fd       int      // the socket, read by the loop's runners
+	fd       int      // the socket, read by its loop
 	gen      uint32   // tells the loop's events of this connection apart
 	inLoop   bool     // the loop reports its edges
 	mode     connMode // who serves it now
-	missed   bool     // an edge came while a runner served it
+	missed   bool     // an edge came while its loop served it
 	readable bool     // the socket may hold bytes not yet read
 	hup      bool     // the client shut its side: the socket ends in EOF
 	fresh    bool     // parked before its first request

@@ -494,7 +494,7 @@ func (c *conn) event(r *runner, events uint32) {
 		c.hup = events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0
 		c.mu.Unlock()
 		c.serveReady(r)
-	case modeBusy: // another runner serves it: it looks again when done
+	case modeBusy: // another thread of the loop serves it: it looks again when done
 		c.missed = true
 		c.mu.Unlock()
 	case modeAwaiting: // the client sends more, or leaves, while the host works
@@ -571,9 +571,9 @@ func (c *conn) serveReady(r *runner) {
 	}
 }
 
-// finishReady is finish for a runner: it does what needs no waiting and
-// hands the rest to a goroutine. It reports whether the connection may
-// carry another request on the runner.
+// finishReady is finish for a loop's thread (a runner or a host's): it
+// does what needs no waiting and hands the rest to a goroutine. It
+// reports whether the connection may carry another request there.
 func (c *conn) finishReady(x *exchange) bool {
 	cutRead := x.stopReading()
 	c.mu.Lock()
@@ -596,7 +596,7 @@ func (c *conn) finishReady(x *exchange) bool {
 	return true
 }
 
-// parkReady parks the connection when no edge came while a runner served
+// parkReady parks the connection when no edge came while a loop served
 // it, and reports whether it did.
 func (c *conn) parkReady() bool {
 	c.releaseBuf()
@@ -617,7 +617,7 @@ func (c *conn) parkReady() bool {
 	return true
 }
 
-// closeReady closes a connection a runner serves, on a goroutine if
+// closeReady closes a connection a loop serves, on a goroutine if
 // response bytes still wait for the socket.
 func (c *conn) closeReady() {
 	if c.busyWriting() {
@@ -638,7 +638,7 @@ func (c *conn) busyWriting() bool {
 }
 
 // handOff takes the connection out of its loop and runs then on a
-// goroutine: what a runner must not wait for.
+// goroutine: what a loop must not wait for.
 func (c *conn) handOff(then func()) {
 	c.mu.Lock()
 	c.leaveLoop()
