@@ -158,7 +158,9 @@ func (x *exchange) Respond(status int, header []Header, body []byte) error {
 	if (status == 204 || status == 304) && len(body) > 0 {
 		return ErrBodyForbidden
 	}
-	return x.respond(status, header, body, int64(len(body)), true)
+	err := x.respond(status, header, body, int64(len(body)), true)
+	x.c.serveNext()
+	return err
 }
 
 // WriteHead starts a streamed response; length is the exact body length
@@ -282,6 +284,12 @@ func (x *exchange) Write(p []byte) (int, error) {
 // A response shorter than its declared length is cut: the connection
 // closes after what was written, and ErrState is returned.
 func (x *exchange) Finish() error {
+	err := x.finish()
+	x.c.serveNext()
+	return err
+}
+
+func (x *exchange) finish() error {
 	c := x.c
 	c.wmu.Lock()
 	defer c.wmu.Unlock()

@@ -213,8 +213,9 @@ func run(t *testing.T, s *Server) {
 }
 
 // hostLoop opens a non-blocking server's loop and polls it until stop,
-// on a goroutine that first runs onThread (unless nil).
-func hostLoop(t testing.TB, s *Server, onThread func()) (stop func()) {
+// on a goroutine that first runs onThread, if given, and after each poll
+// what onThread returned, if anything: the host's own work.
+func hostLoop(t testing.TB, s *Server, onThread func() (afterPoll func())) (stop func()) {
 	if s.blocking {
 		return func() {}
 	}
@@ -224,8 +225,9 @@ func hostLoop(t testing.TB, s *Server, onThread func()) (stop func()) {
 	ready, quit, ended := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(ended)
+		var afterPoll func()
 		if onThread != nil {
-			onThread()
+			afterPoll = onThread()
 		}
 		close(ready)
 		for {
@@ -234,6 +236,9 @@ func hostLoop(t testing.TB, s *Server, onThread func()) (stop func()) {
 				return
 			default:
 				s.Poll(10 * time.Millisecond)
+				if afterPoll != nil {
+					afterPoll()
+				}
 			}
 		}
 	}()

@@ -44,6 +44,7 @@ const (
 	modeParked                    // idle, in the loop
 	modeBusy                      // a runner serves it now
 	modeAwaiting                  // in the loop; its exchange is with the host
+	modeNext                      // in the loop; the host's call that ended its exchange serves what follows
 )
 
 const (
@@ -494,7 +495,7 @@ func (c *conn) event(r *runner, events uint32) {
 		c.hup = events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0
 		c.mu.Unlock()
 		c.serveReady(r)
-	case modeBusy: // another thread of the loop serves it: it looks again when done
+	case modeBusy, modeNext: // another thread serves it: it looks again when done
 		c.missed = true
 		c.mu.Unlock()
 	case modeAwaiting: // the client sends more, or leaves, while the host works
@@ -687,19 +688,42 @@ func (c *conn) park(first bool) bool {
 }
 
 // parkAfter parks the connection when the host ends its exchange with
-// nothing else to do, on the host's own call; otherwise a goroutine sees
-// the exchange through. Called with mu, from signal.
+// nothing else to do, on the host's own call. A loop-mode host's call
+// also serves the pipelined requests that follow (serveNext), as its
+// Poll would. Otherwise a goroutine sees the exchange through. Called
+// with mu, from signal.
 func (c *conn) parkAfter(x *exchange) {
-	if x.state == stateEnded && x.keepAlive && !x.cut && x.bodyRead && !c.eof && !c.hup && !c.closing && c.r == c.w {
-		c.x = nil
-		c.releaseBuf()
-		c.mode = modeParked
-		c.fresh = false
-		c.parkedAt = time.Now()
-		return
+	if x.state == stateEnded && x.keepAlive && !x.cut && x.bodyRead && !c.eof && !c.hup && !c.closing {
+		switch {
+		case c.r == c.w:
+			c.x = nil
+			c.releaseBuf()
+			c.mode = modeParked
+			c.fresh = false
+			c.parkedAt = time.Now()
+			return
+		case !c.s.blocking: // a blocking host's call must not run the next callback
+			c.x = nil
+			c.mode = modeNext
+			return
+		}
 	}
 	c.leaveLoop()
 	go c.resume(x)
+}
+
+// serveNext serves, on the host's call that just ended an exchange and
+// once that call let go of the connection's locks, the pipelined
+// requests parkAfter left for it.
+func (c *conn) serveNext() {
+	c.mu.Lock()
+	if c.mode != modeNext {
+		c.mu.Unlock()
+		return
+	}
+	c.mode = modeBusy
+	c.mu.Unlock()
+	c.serveReady(nil)
 }
 
 // expireParked closes a parked connection that waited longer than the

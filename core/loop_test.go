@@ -1,9 +1,11 @@
 package core
 
 import (
+	"fmt"
 	"net"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -169,9 +171,10 @@ func TestLoopHostThreadServesItsRequests(t *testing.T) {
 	if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	stop := hostLoop(t, s, func() {
+	stop := hostLoop(t, s, func() func() {
 		runtime.LockOSThread()
 		pollerTid.Store(int32(syscall.Gettid()))
+		return nil
 	})
 	s.loops[0].away = time.Hour // no stand-in: only the poller serves
 	must(t, "Start", s.Start(), nil)
@@ -190,6 +193,64 @@ func TestLoopHostThreadServesItsRequests(t *testing.T) {
 	}
 	if n := others.Load(); n > 0 {
 		t.Fatalf("%d of 15 requests reached the host on another thread", n)
+	}
+}
+
+// A loop-mode host that answers after its poll, as a C event loop does,
+// gets the pipelined requests that follow on its thread too: the call
+// that answers one request serves the next, with no goroutine between.
+func TestLoopHostThreadServesPipelinedRequests(t *testing.T) {
+	var pollerTid, others atomic.Int32
+	var mu sync.Mutex
+	var waiting []*held
+	host := &testHost{handle: func(h *held) bool {
+		if int32(syscall.Gettid()) != pollerTid.Load() {
+			others.Add(1)
+		}
+		mu.Lock()
+		waiting = append(waiting, h)
+		mu.Unlock()
+		return true
+	}}
+	s := NewServer(Config{}, host, false)
+	if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stop := hostLoop(t, s, func() func() {
+		runtime.LockOSThread()
+		pollerTid.Store(int32(syscall.Gettid()))
+		return func() {
+			mu.Lock()
+			answer := waiting
+			waiting = nil
+			mu.Unlock()
+			for _, h := range answer {
+				respondOK(h)
+			}
+		}
+	})
+	s.loops[0].away = time.Hour // no stand-in: only the poller serves
+	must(t, "Start", s.Start(), nil)
+	defer func() {
+		s.Shutdown(0)
+		<-s.Done()
+		stop()
+	}()
+	c := dial(t, s.Addr(0).String())
+	defer c.Close()
+	const n = 5
+	var batch strings.Builder
+	for i := range n {
+		fmt.Fprintf(&batch, "GET /p%d HTTP/1.1\r\nHost: porter.test\r\n\r\n", i)
+	}
+	for range 3 {
+		c.send(batch.String())
+		for i := range n {
+			c.expect(200, fmt.Sprintf("/p%d", i))
+		}
+	}
+	if n := others.Load(); n > 0 {
+		t.Fatalf("%d of 15 pipelined requests reached the host on another thread", n)
 	}
 }
 
