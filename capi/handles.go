@@ -53,7 +53,8 @@ func (t *requestTable) add(r *request) uint64 {
 	return uint64(t.slots[i].gen)<<indexBits | uint64(i)
 }
 
-// get returns the live request named by h, or nil.
+// get returns the live request named by h, pinned (the caller unpins
+// it), or nil.
 func (t *requestTable) get(h uint64) *request {
 	i, gen := h&maxSlots, uint32(h>>indexBits)
 	t.mu.Lock()
@@ -61,7 +62,11 @@ func (t *requestTable) get(h uint64) *request {
 	if i == 0 || i >= uint64(len(t.slots)) || t.slots[i].gen != gen || h>>(indexBits+29) != 0 {
 		return nil
 	}
-	return t.slots[i].r
+	r := t.slots[i].r
+	if r != nil {
+		r.pins.Add(1)
+	}
+	return r
 }
 
 // remove releases h and returns its request, or nil if h was not live.

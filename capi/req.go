@@ -15,8 +15,9 @@ import (
 	"github.com/porter-http/porter/core"
 )
 
-// requestOf looks a handle up; every req_* export starts here (exports.c
-// has checked for a fork).
+// requestOf looks a handle up and pins its request, which the caller
+// unpins when done; every req_* export starts here (exports.c has
+// checked for a fork).
 func requestOf(h C.porter_req) (*request, C.int) {
 	r := requests.get(uint64(h))
 	if r == nil {
@@ -45,6 +46,7 @@ func capi_req_view(h C.porter_req, out **C.porter_crequest) (rc C.int) {
 	if r == nil {
 		return rc
 	}
+	defer r.unpin()
 	if out == nil {
 		return C.PORTER_EINVAL
 	}
@@ -59,6 +61,7 @@ func capi_req_header(h C.porter_req, name *C.porter_cchar, nameLen C.size_t, val
 	if r == nil {
 		return rc
 	}
+	defer r.unpin()
 	want, ok := bytes((*C.porter_cvoid)(unsafe.Pointer(name)), nameLen)
 	if !ok || value == nil || valueLen == nil {
 		return C.PORTER_EINVAL
@@ -80,6 +83,7 @@ func capi_req_set_data(h C.porter_req, data unsafe.Pointer) (rc C.int) {
 	if r == nil {
 		return rc
 	}
+	defer r.unpin()
 	r.data.Store(uintptr(data))
 	return C.PORTER_OK
 }
@@ -91,6 +95,7 @@ func capi_req_body_read(h C.porter_req, buf unsafe.Pointer, capacity C.size_t) (
 	if r == nil {
 		return rc
 	}
+	defer r.unpin()
 	if buf == nil && capacity > 0 {
 		return C.PORTER_EINVAL
 	}
@@ -121,6 +126,7 @@ func capi_req_respond(h C.porter_req, status C.int, headers *C.porter_cheader, c
 	if r == nil {
 		return rc
 	}
+	defer r.unpin()
 	buf := headerBufs.Get().(*[]core.Header)
 	defer putHeaders(buf)
 	hs, ok := goHeaders(*buf, headers, count)
@@ -138,6 +144,7 @@ func capi_req_write_head(h C.porter_req, status C.int, headers *C.porter_cheader
 	if r == nil {
 		return rc
 	}
+	defer r.unpin()
 	buf := headerBufs.Get().(*[]core.Header)
 	defer putHeaders(buf)
 	hs, ok := goHeaders(*buf, headers, count)
@@ -154,6 +161,7 @@ func capi_req_write(h C.porter_req, data *C.porter_cvoid, n C.size_t) (rc C.int)
 	if r == nil {
 		return rc
 	}
+	defer r.unpin()
 	p, ok := bytes(data, min(n, math.MaxInt32))
 	if !ok {
 		return C.PORTER_EINVAL
@@ -172,6 +180,7 @@ func capi_req_finish(h C.porter_req) (rc C.int) {
 	if r == nil {
 		return rc
 	}
+	defer r.unpin()
 	return r.end(r.x.Finish())
 }
 
@@ -182,5 +191,6 @@ func capi_req_abort(h C.porter_req) (rc C.int) {
 	if r == nil {
 		return rc
 	}
+	defer r.unpin()
 	return r.end(r.x.Abort())
 }

@@ -33,11 +33,12 @@ type server struct {
 	freed  bool
 }
 
-// event is a queued loop-mode event; its code and data are read when it
-// is delivered.
+// event is a queued loop-mode event of the request handle names. Its
+// code and data are read when it is delivered, and the handle looked up
+// again: the request may be gone by then, its memory serving another.
 type event struct {
-	kind C.int
-	r    *request
+	kind   C.int
+	handle uint64
 }
 
 // request is what a porter_req handle stands for.
@@ -48,13 +49,20 @@ type request struct {
 	view     *C.porter_request
 	data     atomic.Uintptr // req_set_data's value, carried, never dereferenced
 	released atomic.Bool
+	// The handle table's pin and one per call in progress: the last to
+	// unpin frees the view and releases the exchange, and once porter
+	// is done with the exchange too (EventDone) the request is reused.
+	pins atomic.Int32
 }
+
+var requestPool = sync.Pool{New: func() any { return new(request) }}
 
 // Request dispatches a new exchange: callback mode calls the handler now,
 // loop mode queues the event (or refuses when the queue is full).
 func (s *server) Request(x core.Exchange) bool {
-	r := &request{x: x, srv: s}
-	x.Watch(r)
+	r := requestPool.Get().(*request)
+	r.x, r.srv = x, s
+	r.pins.Store(1)
 	if r.view = newView(x.Request()); r.view == nil {
 		return false
 	}
@@ -62,12 +70,14 @@ func (s *server) Request(x core.Exchange) bool {
 		freeView(r.view)
 		return false
 	}
+	x.Watch(r)
 	if s.queue == nil {
 		s.deliver(C.PORTER_EV_REQUEST, r)
 		return true
 	}
-	if !s.queue.TryPush(event{C.PORTER_EV_REQUEST, r}) {
-		r.release()
+	if !s.queue.TryPush(event{C.PORTER_EV_REQUEST, r.handle}) {
+		requests.remove(r.handle) // refused: the exchange is not the host's to release
+		freeView(r.view)
 		return false
 	}
 	return true
@@ -84,9 +94,13 @@ func (r *request) Event(kind core.EventKind) {
 		k = C.PORTER_EV_WRITABLE
 	case core.EventAbort:
 		k = C.PORTER_EV_ABORT
+	case core.EventDone:
+		*r = request{}
+		requestPool.Put(r)
+		return
 	}
 	if r.srv.queue != nil {
-		r.srv.queue.Push(event{k, r})
+		r.srv.queue.Push(event{k, r.handle})
 	} else if k == C.PORTER_EV_ABORT && !r.released.Load() {
 		r.srv.deliver(k, r)
 	}
@@ -109,15 +123,22 @@ func (r *request) eventCode(kind C.int) C.int {
 	return 0
 }
 
-// release frees the request's handle and view; it reports whether this
-// call did it.
+// release frees the request's handle, and its view and exchange once
+// no call uses them; it reports whether this call did it.
 func (r *request) release() bool {
 	if requests.remove(r.handle) == nil {
 		return false
 	}
 	r.released.Store(true)
-	freeView(r.view)
+	r.unpin() // the table's
 	return true
+}
+
+func (r *request) unpin() {
+	if r.pins.Add(-1) == 0 {
+		freeView(r.view)
+		r.x.Release()
+	}
 }
 
 // fail records a server's error detail for server_errmsg.
@@ -524,6 +545,7 @@ func capi_server_free(p *C.porter_server) (rc C.int) {
 	for _, h := range requests.owned(s) {
 		if r := requests.get(h); r != nil {
 			r.release()
+			r.unpin()
 		}
 	}
 	if s.queue != nil {
@@ -577,22 +599,24 @@ func capi_server_next(p *C.porter_server, events *C.porter_event, max C.int, tim
 		}
 		kept := 0
 		for _, e := range buf[:n] {
-			if e.r.released.Load() {
+			r := requests.get(e.handle)
+			if r == nil {
 				continue // the host ended the request after this event was queued
 			}
 			var view *C.porter_request
 			if e.kind == C.PORTER_EV_REQUEST {
-				view = e.r.view
+				view = r.view
 			}
 			out[kept] = C.porter_event{
 				_type:   e.kind,
-				code:    e.r.eventCode(e.kind),
-				req:     C.porter_req(e.r.handle),
+				code:    r.eventCode(e.kind),
+				req:     C.porter_req(e.handle),
 				request: view,
 			}
 			// data is any host value, kept as an integer so that Go never
 			// takes it for a pointer.
-			*(*uintptr)(unsafe.Pointer(&out[kept].data)) = e.r.data.Load()
+			*(*uintptr)(unsafe.Pointer(&out[kept].data)) = r.data.Load()
+			r.unpin()
 			kept++
 		}
 		if kept > 0 || n == 0 {

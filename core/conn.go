@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -208,7 +209,9 @@ func (c *conn) serveHTTP(first bool) {
 			linger = true
 			break
 		}
-		if !c.await(x) {
+		more := c.await(x)
+		x.unref()
+		if !more {
 			linger = !c.gone
 			break
 		}
@@ -297,14 +300,11 @@ func (c *conn) readHead(first bool) (int, int) {
 // and sets the body's framing up.
 func (c *conn) newExchange(n int) *exchange {
 	h := &c.head
-	x := &exchange{
-		c:         c,
-		blocking:  c.s.blocking,
-		keepAlive: !h.Close,
-		expect100: h.Expect100,
-		length:    -1,
-	}
-	x.Req = newRequest(h, c.buf[c.r:c.r+n], c.remote, x.fields[:])
+	x := c.takeExchange()
+	x.keepAlive, x.expect100 = !h.Close, h.Expect100
+	raw := c.buf[c.r : c.r+n]
+	x.head = append(x.head, raw...)
+	x.Req = newRequest(h, raw, x.head, c.remote, x.fields[:])
 	x.Req.TLS, x.Req.ServerName = c.tls, c.serverName
 	c.begin(x, n, h.Chunked, h.ContentLength)
 	return x
@@ -381,7 +381,10 @@ func (c *conn) bufferBody(x *exchange) int {
 	if !c.body.chunked {
 		size = c.body.remain
 	}
-	b := make([]byte, 0, min(size, 64<<10))
+	b := x.bodyBuf[:0]
+	if want := min(size, 64<<10); int64(cap(b)) < want {
+		b = make([]byte, 0, want)
+	}
 	for {
 		if len(b) == cap(b) {
 			if int64(len(b)) > limit {
@@ -405,7 +408,7 @@ func (c *conn) bufferBody(x *exchange) int {
 			return bodyStatus(err)
 		}
 	}
-	x.Req.Body = b
+	x.Req.Body, x.bodyBuf = b, b
 	x.bodyRead = true
 	return 0
 }
@@ -501,7 +504,8 @@ func (c *conn) logAccess(x *exchange) {
 	}
 	c.mu.Unlock()
 	q := &x.Req
-	c.s.log(Log{Kind: LogAccess, Method: q.Method, Target: q.Target, Remote: q.Remote,
+	// The log may keep the entry after the exchange is reused: copies.
+	c.s.log(Log{Kind: LogAccess, Method: strings.Clone(q.Method), Target: strings.Clone(q.Target), Remote: q.Remote,
 		Version: q.Version, Status: status, BytesIn: c.body.read.Load(), BytesOut: taken,
 		Duration: time.Since(x.started), Cause: cause})
 }
@@ -570,10 +574,14 @@ func (c *conn) expire(now time.Time) {
 	}
 	x := c.x
 	late := x != nil && x.state == stateOpen && now.After(x.deadline)
+	if late {
+		x.ref()
+	}
 	c.mu.Unlock()
 	if late {
 		x.fail(ErrTimeout, 503)
 		x.answer()
+		x.unref()
 	}
 }
 
@@ -620,10 +628,14 @@ func (c *conn) kill() {
 	c.mu.Lock()
 	c.closing = true
 	x := c.x
+	if x != nil {
+		x.ref()
+	}
 	c.mu.Unlock()
 	if x != nil {
 		x.fail(ErrServerClosed, 0)
 		x.answer()
+		x.unref()
 	}
 	c.nc.SetDeadline(time.Now())
 }

@@ -4,11 +4,13 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Request is what the front end read of one request. It is immutable
-// once the exchange is dispatched, and holds no memory of the connection.
+// once the exchange is dispatched, and holds no memory of the connection;
+// its memory is the exchange's, reused once the exchange is released.
 type Request struct {
 	Method        string
 	Target        string // as received: path?query, or an absolute URI
@@ -34,12 +36,15 @@ const (
 	EventBody     EventKind = iota + 1 // body bytes arrived after a read said ErrWouldBlock
 	EventWritable                      // room to write after a write said ErrWouldBlock
 	EventAbort                         // porter ended the exchange; Cause says why
+	EventDone                          // porter and the host let go of the exchange: the last event
 )
 
-// Watcher receives an exchange's events, on porter's goroutines and
-// never with a lock held. EventBody and EventWritable follow a call that
-// said ErrWouldBlock; EventAbort comes only after the host's Request call
-// for the exchange returned.
+// Watcher receives an exchange's events, on porter's goroutines (and,
+// for EventDone, maybe the host's) and never with a lock held.
+// EventBody and EventWritable follow a call that said ErrWouldBlock;
+// EventAbort comes only after the host's Request call for the exchange
+// returned. EventDone comes when porter is about to reuse the exchange,
+// after Release, if ever: the watcher may then reuse its own memory.
 type Watcher interface {
 	Event(kind EventKind)
 }
@@ -61,7 +66,9 @@ const (
 // written by porter, and the body is read ahead by it.
 //
 // Lifetime: made by a front end, handed to Host.Request, and done when
-// the host ends it (Respond, Finish, Abort) or porter aborts it.
+// the host ends it (Respond, Finish, Abort) or porter aborts it. A host
+// that also calls Release lets porter reuse its memory for a later
+// request; one that never does leaves it to the garbage collector.
 type Exchange interface {
 	// Request is the request, immutable once the exchange is dispatched.
 	Request() *Request
@@ -96,6 +103,10 @@ type Exchange interface {
 	// says ErrWouldBlock while nothing has arrived. A body that breaks off
 	// aborts the exchange (ErrAborted).
 	ReadBody(p []byte) (int, error)
+	// Release says the host makes no more calls on the exchange and keeps
+	// nothing of its Request: porter may reuse them once it is done too.
+	// Call it at most once, after Request returned true.
+	Release()
 }
 
 // exchange is an HTTP/1.x (or SCGI) exchange, served by its conn.
@@ -131,6 +142,50 @@ type exchange struct {
 	bufRead int // buffered bodies: bytes the host has read
 
 	rmu sync.Mutex // held by a blocking host's body read
+
+	// Reuse: the connection and the host each hold a reference, and the
+	// last to let go recycles the exchange with its buffers.
+	refs    atomic.Int32
+	head    []byte // the request head, which Req's strings view
+	bodyBuf []byte // room for a buffered body
+}
+
+// maxKeptBody is the largest body buffer a recycled exchange keeps.
+const maxKeptBody = 64 << 10
+
+var exchanges = sync.Pool{New: func() any { return new(exchange) }}
+
+// takeExchange takes a blank exchange of c from the pool, held by the
+// connection and (once dispatched) the host.
+func (c *conn) takeExchange() *exchange {
+	x := exchanges.Get().(*exchange)
+	x.c, x.blocking, x.length = c, c.s.blocking, -1
+	x.refs.Store(2)
+	return x
+}
+
+func (x *exchange) Release() { x.unref() }
+
+// ref takes a further reference for a goroutine that found the exchange
+// as its connection's current one: it stays this exchange while used.
+// Called with c.mu, while c.x is x.
+func (x *exchange) ref() { x.refs.Add(1) }
+
+// unref lets go of a reference; the last one recycles the exchange. A
+// path that never lets go just leaves it to the garbage collector.
+func (x *exchange) unref() {
+	if x.refs.Add(-1) != 0 {
+		return
+	}
+	if x.watcher != nil {
+		x.watcher.Event(EventDone)
+	}
+	head, body := x.head[:0], x.bodyBuf[:0]
+	if cap(body) > maxKeptBody {
+		body = nil
+	}
+	*x = exchange{head: head, bodyBuf: body}
+	exchanges.Put(x)
 }
 
 func (x *exchange) Request() *Request { return &x.Req }

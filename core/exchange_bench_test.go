@@ -20,9 +20,12 @@ type inlineHost struct{}
 
 func (inlineHost) Request(x Exchange) bool {
 	x.Watch(nopWatcher{})
-	x.Respond(200, []Header{{"Content-Type", "text/plain"}}, hello)
+	x.Respond(200, textPlain, hello)
+	x.Release()
 	return true
 }
+
+var textPlain = []Header{{"Content-Type", "text/plain"}}
 
 // loopHost queues requests for a loop goroutine that answers them in
 // batches, as a loop-mode host does.
@@ -41,9 +44,48 @@ func (h loopHost) loop() {
 			return
 		}
 		for _, x := range batch[:n] {
-			x.Respond(200, []Header{{"Content-Type", "text/plain"}}, hello)
+			x.Respond(200, textPlain, hello)
+			x.Release()
 		}
 	}
+}
+
+// helloServer starts a server that answers every request with hello, as
+// a callback or loop-mode host that allocates nothing of its own.
+func helloServer(tb testing.TB, blocking bool) *Server {
+	var host Host = inlineHost{}
+	var q *Queue[Exchange]
+	if !blocking {
+		var err error
+		if q, err = NewQueue[Exchange](1024); err != nil {
+			tb.Fatal(err)
+		}
+		host = loopHost{q}
+	}
+	s := NewServer(Config{}, host, blocking)
+	if q != nil {
+		if _, err := s.OpenLoop(q.Fd()); err != nil {
+			tb.Fatal(err)
+		}
+		q.PollWith(s.Poll)
+		go loopHost{q}.loop()
+	}
+	if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		s.Shutdown(0)
+		<-s.Done()
+		if q != nil {
+			q.Close() // ends the loop goroutine
+			s.CloseLoop()
+			q.Free()
+		}
+	})
+	return s
 }
 
 // BenchmarkHello measures one keep-alive GET and its "hello world"
@@ -51,35 +93,7 @@ func (h loopHost) loop() {
 func BenchmarkHello(b *testing.B) {
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
-			var host Host = inlineHost{}
-			if !m.blocking {
-				q, err := NewQueue[Exchange](1024)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer q.Free()
-				host = loopHost{q}
-			}
-			s := NewServer(Config{}, host, m.blocking)
-			if lh, ok := host.(loopHost); ok {
-				if _, err := s.OpenLoop(lh.q.Fd()); err != nil {
-					b.Fatal(err)
-				}
-				defer s.CloseLoop()
-				defer lh.q.Close() // ends lh.loop
-				lh.q.PollWith(s.Poll)
-				go lh.loop()
-			}
-			if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
-				b.Fatal(err)
-			}
-			if err := s.Start(); err != nil {
-				b.Fatal(err)
-			}
-			defer func() {
-				s.Shutdown(0)
-				<-s.Done()
-			}()
+			s := helloServer(b, m.blocking)
 			c, err := net.Dial("tcp", s.Addr(0).String())
 			if err != nil {
 				b.Fatal(err)

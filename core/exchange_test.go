@@ -3,6 +3,8 @@ package core
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -581,4 +583,57 @@ func TestManyExchangesConcurrently(t *testing.T) {
 			c.expect(200, strings.Repeat(fmt.Sprintf("/%d", i), 1000))
 		}
 	})
+}
+
+// In steady state a keep-alive request costs the engine no allocation
+// in either mode, when the host releases its exchanges: they are reused
+// with their buffers.
+func TestKeepAliveRequestsAllocateNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			s := helloServer(t, m.blocking)
+			c, err := net.Dial("tcp", s.Addr(0).String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(waitLong))
+			req := []byte("GET /hello HTTP/1.1\r\nHost: porter.test\r\nUser-Agent: t\r\n\r\n")
+			buf := make([]byte, 4096)
+			size := 0 // of a whole response, which the first one tells
+			roundTrip := func() {
+				if _, err := c.Write(req); err != nil {
+					t.Fatal(err)
+				}
+				if size > 0 {
+					if _, err := io.ReadFull(c, buf[:size]); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				for n := 0; size == 0; {
+					k, err := c.Read(buf[n:])
+					if err != nil {
+						t.Fatal(err)
+					}
+					n += k
+					if i := bytes.Index(buf[:n], []byte("\r\n\r\n")); i >= 0 && n >= i+4+len(hello) {
+						size = i + 4 + len(hello)
+					}
+				}
+			}
+			for range 10 {
+				roundTrip() // fill the pools
+			}
+			if !bytes.HasPrefix(buf, []byte("HTTP/1.1 200 ")) {
+				t.Fatalf("response %q", buf[:size])
+			}
+			if n := testing.AllocsPerRun(200, roundTrip); n > 0 {
+				t.Fatalf("%v allocations per request", n)
+			}
+		})
+	}
 }

@@ -640,6 +640,9 @@ func (x *h2Exchange) readAhead() {
 }
 
 // signal wakes run.
+// Release does nothing: HTTP/2 exchanges are not reused.
+func (x *h2Exchange) Release() {}
+
 func (x *h2Exchange) signal() {
 	select {
 	case x.wake <- struct{}{}:

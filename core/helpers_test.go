@@ -277,6 +277,7 @@ func respondOK(h *held) bool {
 	if err := h.Respond(200, nil, []byte(h.Req.Path)); err != nil {
 		panic(err)
 	}
+	h.Release()
 	return true
 }
 

@@ -90,9 +90,16 @@ type loop struct {
 type runner struct {
 	l      *loop
 	b      *batch
-	shared bool          // b was a replaced runner's: drain it, never refill it
-	calls  atomic.Uint64 // odd while in a blocking host's call
-	gone   atomic.Bool   // replaced
+	shared bool                  // b was a replaced runner's: drain it, never refill it
+	calls  atomic.Uint64         // odd while in a blocking host's call
+	gone   atomic.Bool           // replaced
+	fill   func(fd uintptr) bool // r.fillBatch, bound once: a wait allocates nothing
+}
+
+func newRunner(l *loop, b *batch, shared bool) *runner {
+	r := &runner{l: l, b: b, shared: shared}
+	r.fill = r.fillBatch
+	return r
 }
 
 // batch is what one epoll_wait returned. Runners claim its events one
@@ -148,7 +155,7 @@ func (s *Server) startLoops() error {
 	}
 	s.loops = loops
 	for _, l := range loops {
-		r := &runner{l: l, b: new(batch)}
+		r := newRunner(l, new(batch), false)
 		l.cur.Store(r)
 		go r.run()
 		go l.watch()
@@ -395,14 +402,17 @@ func (r *runner) wait() bool {
 	if !b.state.CompareAndSwap(batchReady, batchFilling) {
 		return false
 	}
-	err := r.l.rc.Read(func(fd uintptr) bool {
-		n := epollNoWait(int(fd), b.ev[:])
-		b.n = int32(n)
-		return n > 0
-	})
+	err := r.l.rc.Read(r.fill)
 	b.next.Store(0)
 	b.state.Store(batchReady)
 	return err == nil
+}
+
+// fillBatch takes what epoll has into the batch; false: nothing yet.
+func (r *runner) fillBatch(epfd uintptr) bool {
+	n := epollNoWait(int(epfd), r.b.ev[:])
+	r.b.n = int32(n)
+	return n > 0
 }
 
 // enter and exit mark a blocking host's call, for the watchdog.
@@ -474,7 +484,7 @@ func (l *loop) replace(old *runner) *runner {
 	if !old.b.state.CompareAndSwap(batchReady, batchStolen) {
 		return old // it waits for events: not stalled after all
 	}
-	r := &runner{l: l, b: old.b, shared: true}
+	r := newRunner(l, old.b, true)
 	old.gone.Store(true)
 	l.cur.Store(r)
 	l.s.stats.loopStalls.Add(1)
@@ -556,7 +566,9 @@ func (c *conn) serveReady(r *runner) {
 		case stateEnded:
 			c.x = nil
 			c.mu.Unlock()
-			if !c.finishReady(x) {
+			more := c.finishReady(x)
+			x.unref()
+			if !more {
 				return
 			}
 		case stateAborted:
@@ -650,7 +662,9 @@ func (c *conn) handOff(then func()) {
 // resume serves an exchange the host holds, on a goroutine, then the
 // connection's next requests.
 func (c *conn) resume(x *exchange) {
-	if c.await(x) {
+	more := c.await(x)
+	x.unref()
+	if more {
 		c.serveHTTP(false)
 		return
 	}
@@ -694,9 +708,11 @@ func (c *conn) park(first bool) bool {
 // with mu, from signal.
 func (c *conn) parkAfter(x *exchange) {
 	if x.state == stateEnded && x.keepAlive && !x.cut && x.bodyRead && !c.eof && !c.hup && !c.closing {
+		// The host's call holds its own reference: x is not recycled here.
 		switch {
 		case c.r == c.w:
 			c.x = nil
+			x.unref()
 			c.releaseBuf()
 			c.mode = modeParked
 			c.fresh = false
@@ -704,6 +720,7 @@ func (c *conn) parkAfter(x *exchange) {
 			return
 		case !c.s.blocking: // a blocking host's call must not run the next callback
 			c.x = nil
+			x.unref()
 			c.mode = modeNext
 			return
 		}

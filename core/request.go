@@ -7,15 +7,15 @@ import (
 )
 
 // newRequest builds the request view of a parsed head. The head's bytes
-// are copied once into one string that every field of the view slices,
-// so the view outlives the connection's read buffer: a host may hold it
-// until the exchange ends while the connection reads on. The header list
-// goes into fields when it fits.
-func newRequest(h *http1.Head, raw []byte, remote string, fields []Header) Request {
-	at := substrings(raw)
+// are copied once, into head, and every string of the view slices that
+// copy, so the view outlives the connection's read buffer: a host may
+// hold it until it releases the exchange while the connection reads on.
+// The header list goes into fields when it fits.
+func newRequest(h *http1.Head, raw, head []byte, remote string, fields []Header) Request {
+	at := headView{head, raw}
 	headers := fields[:0]
 	for _, f := range h.Fields {
-		headers = append(headers, Header{at(f.Name), at(f.Value)})
+		headers = append(headers, Header{at.str(f.Name), at.str(f.Value)})
 	}
 	host := h.Host
 	if h.Authority != nil { // RFC 9112 §3.2.2: the absolute form's authority wins
@@ -25,16 +25,16 @@ func newRequest(h *http1.Head, raw []byte, remote string, fields []Header) Reque
 	if h.Chunked {
 		length = -1
 	}
-	path := at(h.Path)
+	path := at.str(h.Path)
 	if path == "" {
 		path = "/" // an absolute-form target without a path
 	}
 	return Request{
-		Method:        at(h.Method),
-		Target:        at(h.Target),
+		Method:        at.str(h.Method),
+		Target:        at.str(h.Target),
 		Path:          path,
-		Query:         at(h.Query),
-		Host:          at(host),
+		Query:         at.str(h.Query),
+		Host:          at.str(host),
 		Remote:        remote,
 		Version:       h.Version,
 		Headers:       headers,
@@ -42,18 +42,16 @@ func newRequest(h *http1.Head, raw []byte, remote string, fields []Header) Reque
 	}
 }
 
-// substrings copies raw into one string and returns the function that
-// maps a slice of raw onto the same bytes of that string.
-func substrings(raw []byte) func(b []byte) string {
-	all := string(raw)
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(raw)))
-	return func(b []byte) string {
-		if len(b) == 0 {
-			return ""
-		}
-		off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - base)
-		return all[off : off+len(b)]
+// headView maps slices of a head as parsed (raw) onto strings of its
+// copy: the same bytes, which stay put until the exchange is recycled.
+type headView struct{ copy, raw []byte }
+
+func (v headView) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
+	off := uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(unsafe.Pointer(unsafe.SliceData(v.raw)))
+	return unsafe.String(&v.copy[off], len(b))
 }
 
 // isToken reports whether s is an RFC 9110 token: a valid field name.

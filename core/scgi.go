@@ -40,8 +40,10 @@ func (c *conn) parse(buf []byte) (n, status int, more bool) {
 // names rebuilt ("HTTP_USER_AGENT" is "User-Agent").
 func (c *conn) newSCGIExchange(n int) *exchange {
 	h := &c.sh
-	at := substrings(c.buf[c.r : c.r+n])
-	x := &exchange{c: c, blocking: c.s.blocking, length: -1}
+	x := c.takeExchange()
+	raw := c.buf[c.r : c.r+n]
+	x.head = append(x.head, raw...)
+	at := headView{x.head, raw}.str
 	var names []byte
 	var ends []int
 	for name := range h.Headers() {

@@ -136,17 +136,23 @@ func (c *conn) writeLoop() {
 func (c *conn) written(err error) {
 	c.mu.Lock()
 	x := c.x
-	owed := x != nil && x.owesWrite && err == nil
+	if x == nil {
+		c.mu.Unlock()
+		return
+	}
+	x.ref()
+	owed := x.owesWrite && err == nil
 	if owed {
 		x.owesWrite = false
 	}
 	c.mu.Unlock()
 	switch {
-	case x != nil && err != nil:
+	case err != nil:
 		x.fail(ioCause(err), 0)
 	case owed:
 		x.watcher.Event(EventWritable)
 	}
+	x.unref()
 }
 
 // flush writes every pending byte before it returns, ending a pipelined
