@@ -6,6 +6,7 @@ package main
 import "C"
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/porter-http/porter/core"
@@ -26,7 +27,7 @@ func newView(q *core.Request) *C.porter_request {
 	for _, h := range q.Headers {
 		size += len(h.Name) + 1 + len(h.Value) + 1
 	}
-	mem := C.malloc(C.size_t(size))
+	mem := allocView(size)
 	if mem == nil {
 		return nil
 	}
@@ -69,7 +70,56 @@ func newView(q *core.Request) *C.porter_request {
 	return v
 }
 
-func freeView(v *C.porter_request) { C.free(unsafe.Pointer(v)) }
+// Views of up to viewBlock bytes, most requests' (a browser's head is
+// about 1 KiB), take blocks of that size that are kept for reuse: a
+// malloc and a free are each a call into C. A block starts with its
+// size, and the view follows at viewOffset.
+const (
+	viewBlock    = 2 << 10
+	viewOffset   = 16 // keeps the view aligned as malloc's memory is
+	maxFreeViews = 1024
+)
+
+var viewBlocks struct {
+	mu   sync.Mutex
+	free []unsafe.Pointer
+}
+
+func allocView(size int) unsafe.Pointer {
+	size += viewOffset
+	var block unsafe.Pointer
+	if size <= viewBlock {
+		size = viewBlock
+		viewBlocks.mu.Lock()
+		if n := len(viewBlocks.free); n > 0 {
+			block = viewBlocks.free[n-1]
+			viewBlocks.free = viewBlocks.free[:n-1]
+		}
+		viewBlocks.mu.Unlock()
+	}
+	if block == nil {
+		if block = C.malloc(C.size_t(size)); block == nil {
+			return nil
+		}
+	}
+	*(*int)(block) = size
+	return unsafe.Add(block, viewOffset)
+}
+
+func freeView(v *C.porter_request) {
+	block := unsafe.Add(unsafe.Pointer(v), -viewOffset)
+	if *(*int)(block) == viewBlock {
+		viewBlocks.mu.Lock()
+		if len(viewBlocks.free) < maxFreeViews {
+			viewBlocks.free = append(viewBlocks.free, block)
+			block = nil
+		}
+		viewBlocks.mu.Unlock()
+	}
+	if block != nil {
+		C.free(block)
+	}
+}
 
 // goHeaders views a host's header array as Go headers, in dst when it
 // is large enough. The strings alias host memory: they are valid for the

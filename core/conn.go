@@ -32,22 +32,19 @@ import (
 type conn struct {
 	s      *Server
 	nc     net.Conn
-	raw    syscall.RawConn // for writes that must not wait and reads that hold no buffer; nil without
+	raw    syscall.RawConn // for reads that hold no buffer; nil without
+	fd     int             // raw's descriptor, for its loop's reads and writes that must not wait; -1 without
 	remote string
 
 	tls        bool   // the connection is TLS (handshake done)
 	serverName string // the SNI the client sent
 	scgi       bool   // the connection speaks SCGI (scgi.go), not HTTP
 
-	// The raw-I/O callbacks, bound once so that a call allocates
-	// nothing, with their results.
-	readFn  func(fd uintptr) bool
-	writeFn func(fd uintptr) bool
-	rn      int
-	rerr    error
-	wv      [2][]byte // what writeFn writes
-	wn      int
-	wsysErr error
+	// The raw read's callback, bound once so that a call allocates
+	// nothing, with its results.
+	readFn func(fd uintptr) bool
+	rn     int
+	rerr   error
 
 	// The read side belongs to serve, except while a blocking host reads
 	// a streamed body (serve waits then, and x.rmu orders the two).
@@ -70,16 +67,15 @@ type conn struct {
 
 	// Between requests a plain connection belongs to an event loop
 	// (loop.go); these fields are guarded by mu.
-	loop     *loop    // nil when goroutines serve it throughout
-	fd       int      // the socket, read by its loop
-	gen      uint32   // tells the loop's events of this connection apart
-	inLoop   bool     // the loop reports its edges
-	mode     connMode // who serves it now
-	missed   bool     // an edge came while its loop served it
-	readable bool     // the socket may hold bytes not yet read
-	hup      bool     // the client shut its side: the socket ends in EOF
-	fresh    bool     // parked before its first request
-	parkedAt time.Time
+	loop     *loop         // nil when goroutines serve it throughout
+	gen      uint32        // tells the loop's events of this connection apart
+	inLoop   bool          // the loop reports its edges
+	mode     connMode      // who serves it now
+	missed   bool          // an edge came while its loop served it
+	readable bool          // the socket may hold bytes not yet read
+	hup      bool          // the client shut its side: the socket ends in EOF
+	fresh    bool          // parked before its first request
+	parkedAt time.Duration // monoNow when parked
 
 	wmu      sync.Mutex // guards the write side below
 	out      []byte     // response bytes not yet handed to the socket
@@ -127,26 +123,25 @@ func newConn(s *Server, nc net.Conn) *conn {
 		s:      s,
 		nc:     nc,
 		remote: addrString(nc.RemoteAddr()),
+		fd:     -1,
 		wake:   make(chan struct{}, 1),
 		wdone:  make(chan struct{}, 1),
 	}
 	if sc, ok := nc.(syscall.Conn); ok {
-		c.raw, _ = sc.SyscallConn()
-		c.readFn, c.writeFn = c.rawRead, c.rawWrite
+		if c.raw, _ = sc.SyscallConn(); c.raw != nil {
+			c.readFn = c.rawRead
+			c.raw.Control(func(fd uintptr) { c.fd = int(fd) })
+		}
 	}
 	return c
 }
 
 // useLoop makes l serve the connection between requests.
 func (c *conn) useLoop(l *loop) {
-	if l == nil || c.raw == nil || c.scgi {
+	if l == nil || c.fd < 0 || c.scgi {
 		return
 	}
-	c.fd = -1
-	c.raw.Control(func(fd uintptr) { c.fd = int(fd) })
-	if c.fd >= 0 {
-		c.loop = l
-	}
+	c.loop = l
 }
 
 // addrString is a's "ip:port", or "" when there is none.
@@ -317,9 +312,13 @@ func (c *conn) begin(x *exchange, n int, chunked bool, length int64) {
 		x.started = time.Now()
 	}
 	c.r += n
-	c.body = body{chunked: chunked, remain: max(length, 0), ck: c.body.ck}
-	c.body.ck.Reset()
-	c.body.done = !chunked && length <= 0
+	b := &c.body
+	b.read.Store(0)
+	b.chunked, b.remain = chunked, max(length, 0)
+	if chunked {
+		b.ck.Reset() // the decoder's buffers stay
+	}
+	b.done = !chunked && length <= 0
 	x.bodyRead = c.body.done
 }
 
@@ -332,7 +331,7 @@ func (c *conn) dispatch(x *exchange) int {
 			return status
 		}
 	}
-	x.deadline = time.Now().Add(cfg.ResponseTimeout) // the server's sweep enforces it
+	x.deadline = monoNow() + cfg.ResponseTimeout // the server's sweep enforces it
 	c.mu.Lock()
 	if c.s.killed() {
 		c.mu.Unlock()
@@ -565,7 +564,7 @@ func (c *conn) drain(x *exchange) bool {
 // exchange's deadline, and closes a parked connection idle too long.
 // The server's sweep calls it, so it also catches a callback that is
 // still running.
-func (c *conn) expire(now time.Time) {
+func (c *conn) expire(now time.Duration) {
 	c.mu.Lock()
 	if c.mode == modeParked {
 		c.expireParked(now)
@@ -573,7 +572,7 @@ func (c *conn) expire(now time.Time) {
 		return
 	}
 	x := c.x
-	late := x != nil && x.state == stateOpen && now.After(x.deadline)
+	late := x != nil && x.state == stateOpen && now > x.deadline
 	if late {
 		x.ref()
 	}
@@ -659,6 +658,9 @@ func (c *conn) reject(status int) {
 func (c *conn) close(linger bool) {
 	c.flush()
 	c.releaseBuf()
+	c.wmu.Lock()
+	c.werr = net.ErrClosed // no direct write may follow the descriptor's close
+	c.wmu.Unlock()
 	if !linger {
 		c.nc.Close()
 		c.s.connClosed(c)

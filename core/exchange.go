@@ -115,11 +115,11 @@ type exchange struct {
 	c         *conn
 	blocking  bool
 	watcher   Watcher
-	deadline  time.Time // for the host to start a response
-	started   time.Time // when the head was read, if the server logs
-	expect100 bool      // the client waits for "100 Continue" before the body
-	answered  sync.Once // the network side of an abort is done
-	fields    [8]Header // Req.Headers, unless there are more
+	deadline  time.Duration // monoNow by which the host must start a response
+	started   time.Time     // when the head was read, if the server logs
+	expect100 bool          // the client waits for "100 Continue" before the body
+	answered  sync.Once     // the network side of an abort is done
+	fields    [8]Header     // Req.Headers, unless there are more
 
 	// Guarded by c.mu.
 	state     state
@@ -676,18 +676,23 @@ func checkHeaders(header []Header) error {
 		if !isToken(f.Name) || !isFieldValue(f.Value) {
 			return ErrHeader
 		}
-		if strings.EqualFold(f.Name, "Content-Length") || strings.EqualFold(f.Name, "Transfer-Encoding") {
+		if fieldIs(f.Name, "Content-Length") || fieldIs(f.Name, "Transfer-Encoding") {
 			return ErrHeader
 		}
 	}
 	return nil
 }
 
+// fieldIs reports whether a field name is want, whatever its case.
+func fieldIs(name, want string) bool {
+	return len(name) == len(want) && strings.EqualFold(name, want)
+}
+
 // asksClose reports whether the host's header fields close the
 // connection after the response.
 func asksClose(header []Header) bool {
 	for _, f := range header {
-		if strings.EqualFold(f.Name, "Connection") && strings.Contains(strings.ToLower(f.Value), "close") {
+		if fieldIs(f.Name, "Connection") && strings.Contains(strings.ToLower(f.Value), "close") {
 			return true
 		}
 	}

@@ -626,7 +626,7 @@ func (c *conn) parkReady() bool {
 		return true
 	}
 	c.mode = modeParked
-	c.parkedAt = time.Now()
+	c.parkedAt = monoNow()
 	return true
 }
 
@@ -692,7 +692,7 @@ func (c *conn) park(first bool) bool {
 	}
 	c.mode = modeParked
 	c.fresh = first
-	c.parkedAt = time.Now()
+	c.parkedAt = monoNow()
 	if err := c.loop.add(c); err != nil {
 		c.mode = modeGoroutine
 		c.s.log(Log{Kind: LogError, Remote: c.remote, Cause: err})
@@ -716,7 +716,7 @@ func (c *conn) parkAfter(x *exchange) {
 			c.releaseBuf()
 			c.mode = modeParked
 			c.fresh = false
-			c.parkedAt = time.Now()
+			c.parkedAt = monoNow()
 			return
 		case !c.s.blocking: // a blocking host's call must not run the next callback
 			c.x = nil
@@ -746,12 +746,12 @@ func (c *conn) serveNext() {
 // expireParked closes a parked connection that waited longer than the
 // idle timeout (the header timeout before its first request). Called
 // with mu.
-func (c *conn) expireParked(now time.Time) {
+func (c *conn) expireParked(now time.Duration) {
 	wait := c.s.cfg.IdleTimeout
 	if c.fresh {
 		wait = c.s.cfg.HeaderTimeout
 	}
-	if now.Sub(c.parkedAt) < wait {
+	if now-c.parkedAt < wait {
 		return
 	}
 	c.leaveLoop()

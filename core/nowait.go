@@ -11,12 +11,14 @@ import (
 // often that the runtime's monitor hands the processor to another thread
 // mid-call, and every such call then ends in a thread switch.
 
-// readNoWait reads into p; EAGAIN says the socket holds nothing.
+// readNoWait reads the socket into p; EAGAIN says it holds nothing. It
+// calls recvfrom, which goes to the socket directly, where read passes
+// through the file layer's checks first.
 func readNoWait(fd int, p []byte) (int, syscall.Errno) {
 	if len(p) == 0 {
 		return 0, 0
 	}
-	return noWait(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	return noWait(syscall.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
 }
 
 // writevNoWait writes the iovecs with one writev; EAGAIN says the socket
@@ -34,10 +36,11 @@ func epollNoWait(epfd int, ev []syscall.EpollEvent) int {
 	return int(n)
 }
 
-// noWait makes a system call that returns a count, again after EINTR.
+// noWait makes a system call that returns a count, again after EINTR;
+// the arguments it leaves out are 0.
 func noWait(trap, a1, a2, a3 uintptr) (int, syscall.Errno) {
 	for {
-		n, _, e := syscall.RawSyscall(trap, a1, a2, a3)
+		n, _, e := syscall.RawSyscall6(trap, a1, a2, a3, 0, 0, 0)
 		switch e {
 		case 0:
 			return int(n), 0

@@ -3,9 +3,6 @@ package core
 import (
 	"net/http"
 	"strconv"
-	"strings"
-	"sync/atomic"
-	"time"
 )
 
 // framing is how a response body is delimited on the wire.
@@ -37,9 +34,9 @@ func appendHead(b []byte, status int, header []Header, f framing, length int64, 
 	ownDate, ownConnection := false, false
 	for _, h := range header {
 		switch {
-		case strings.EqualFold(h.Name, "Date"):
+		case fieldIs(h.Name, "Date"):
 			ownDate = true
-		case strings.EqualFold(h.Name, "Connection"):
+		case fieldIs(h.Name, "Connection"):
 			ownConnection = true
 		}
 		b = append(b, h.Name...)
@@ -87,23 +84,4 @@ func appendReject(b []byte, status int) []byte {
 	b = appendHead(b, status, []Header{{"Content-Type", "text/plain; charset=utf-8"}},
 		framedLength, int64(len(text)), 11, false)
 	return append(b, text...)
-}
-
-// The Date header changes once a second; every response reuses the
-// current rendering.
-type dateCache struct {
-	unix int64
-	text string
-}
-
-var currentDate atomic.Pointer[dateCache]
-
-func httpDate() string {
-	now := time.Now()
-	if d := currentDate.Load(); d != nil && d.unix == now.Unix() {
-		return d.text
-	}
-	d := &dateCache{now.Unix(), now.UTC().Format(http.TimeFormat)}
-	currentDate.Store(d)
-	return d.text
 }

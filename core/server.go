@@ -144,7 +144,8 @@ func (s *Server) sweep() {
 	var conns []*conn
 	for {
 		select {
-		case now := <-tick.C:
+		case <-tick.C:
+			now := monoNow()
 			s.mu.Lock()
 			for c := range s.conns {
 				conns = append(conns, c)

@@ -54,7 +54,7 @@ func (c *conn) emit(p []byte, block bool) error {
 		c.werr = err
 		return err
 	}
-	// tryWrite checks the deadline before it writes: none may linger.
+	// No deadline timer stays armed for a write that is over.
 	c.nc.SetWriteDeadline(time.Time{})
 	return nil
 }
@@ -63,41 +63,30 @@ func (c *conn) emit(p []byte, block bool) error {
 func (c *conn) pending() int { return len(c.out) + c.inflight }
 
 // tryWrite writes a then b with one system call that does not wait, and
-// returns how many bytes the socket took.
+// returns how many bytes the socket took. It writes to the descriptor
+// directly, which is safe because writes hold wmu and fail once werr is
+// set, and close sets werr under wmu before it closes the descriptor.
 func (c *conn) tryWrite(a, b []byte) (int, error) {
-	if c.raw == nil {
+	if c.fd < 0 {
 		return 0, nil
 	}
-	c.wv = [2][]byte{a, b}
-	c.wn, c.wsysErr = 0, nil
-	err := c.raw.Write(c.writeFn)
-	c.wv = [2][]byte{}
-	if err == nil {
-		err = c.wsysErr
-	}
-	return c.wn, err
-}
-
-// rawWrite is tryWrite's callback: one writev that does not wait.
-func (c *conn) rawWrite(fd uintptr) bool {
 	var iov [2]syscall.Iovec
 	k := 0
-	for _, p := range c.wv {
+	for _, p := range [2][]byte{a, b} {
 		if len(p) > 0 {
 			iov[k].Base = &p[0]
 			iov[k].SetLen(len(p))
 			k++
 		}
 	}
-	n, e := writevNoWait(fd, iov[:k])
+	n, e := writevNoWait(uintptr(c.fd), iov[:k])
 	switch e {
 	case 0:
-		c.wn = n
+		return n, nil
 	case syscall.EAGAIN:
-	default:
-		c.wsysErr = e
+		return 0, nil
 	}
-	return true // never wait here
+	return 0, e
 }
 
 // writeLoop writes c.out until it is empty, waiting for the socket as
