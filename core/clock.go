@@ -2,6 +2,7 @@ package core
 
 import (
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -14,22 +15,22 @@ var monoEpoch = time.Now()
 // monoNow is the time now, since monoEpoch.
 func monoNow() time.Duration { return time.Since(monoEpoch) }
 
-// The Date header changes once a second; every response reuses the
-// current rendering until its second is over.
-type dateCache struct {
-	until time.Duration // monoNow when the wall clock's next second begins
-	text  string
-}
-
-var currentDate atomic.Pointer[dateCache]
+// The Date header changes once a second: a timer renders it as each
+// second begins (timers fire late, never early), and responses only load
+// the rendering.
+var (
+	currentDate atomic.Pointer[string]
+	dateTimer   sync.Once
+)
 
 func httpDate() string {
-	if d := currentDate.Load(); d != nil && monoNow() < d.until {
-		return d.text
-	}
+	dateTimer.Do(renderDate)
+	return *currentDate.Load()
+}
+
+func renderDate() {
 	now := time.Now()
-	next := time.Second - time.Duration(now.Nanosecond())
-	d := &dateCache{now.Sub(monoEpoch) + next, now.UTC().Format(http.TimeFormat)}
-	currentDate.Store(d)
-	return d.text
+	text := now.UTC().Format(http.TimeFormat)
+	currentDate.Store(&text)
+	time.AfterFunc(time.Second-time.Duration(now.Nanosecond()), renderDate)
 }

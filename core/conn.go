@@ -67,15 +67,15 @@ type conn struct {
 
 	// Between requests a plain connection belongs to an event loop
 	// (loop.go); these fields are guarded by mu.
-	loop     *loop         // nil when goroutines serve it throughout
-	gen      uint32        // tells the loop's events of this connection apart
-	inLoop   bool          // the loop reports its edges
-	mode     connMode      // who serves it now
-	missed   bool          // an edge came while its loop served it
-	readable bool          // the socket may hold bytes not yet read
-	hup      bool          // the client shut its side: the socket ends in EOF
-	fresh    bool          // parked before its first request
-	parkedAt time.Duration // monoNow when parked
+	loop      *loop         // nil when goroutines serve it throughout
+	gen       uint32        // tells the loop's events of this connection apart
+	inLoop    bool          // the loop reports its edges
+	mode      connMode      // who serves it now
+	missed    bool          // an edge came while its loop served it
+	readable  bool          // the socket may hold bytes not yet read
+	hup       bool          // the client shut its side: the socket ends in EOF
+	fresh     bool          // parked before its first request
+	idleSince time.Duration // monoNow of its last request, or of its park with none
 
 	wmu      sync.Mutex // guards the write side below
 	out      []byte     // response bytes not yet handed to the socket
@@ -331,13 +331,15 @@ func (c *conn) dispatch(x *exchange) int {
 			return status
 		}
 	}
-	x.deadline = monoNow() + cfg.ResponseTimeout // the server's sweep enforces it
+	now := monoNow()
+	x.deadline = now + cfg.ResponseTimeout // the server's sweep enforces it
 	c.mu.Lock()
 	if c.s.killed() {
 		c.mu.Unlock()
 		return 503
 	}
 	c.x = x
+	c.idleSince = now
 	c.mu.Unlock()
 	c.wmu.Lock()
 	c.hold = c.r < c.w && x.bodyRead // a pipelined request follows: batch the responses

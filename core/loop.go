@@ -625,8 +625,7 @@ func (c *conn) parkReady() bool {
 		go c.close(false)
 		return true
 	}
-	c.mode = modeParked
-	c.parkedAt = monoNow()
+	c.mode = modeParked // idle since its last request, which dispatch noted
 	return true
 }
 
@@ -692,7 +691,7 @@ func (c *conn) park(first bool) bool {
 	}
 	c.mode = modeParked
 	c.fresh = first
-	c.parkedAt = monoNow()
+	c.idleSince = monoNow()
 	if err := c.loop.add(c); err != nil {
 		c.mode = modeGoroutine
 		c.s.log(Log{Kind: LogError, Remote: c.remote, Cause: err})
@@ -716,7 +715,7 @@ func (c *conn) parkAfter(x *exchange) {
 			c.releaseBuf()
 			c.mode = modeParked
 			c.fresh = false
-			c.parkedAt = monoNow()
+			c.idleSince = monoNow()
 			return
 		case !c.s.blocking: // a blocking host's call must not run the next callback
 			c.x = nil
@@ -751,7 +750,7 @@ func (c *conn) expireParked(now time.Duration) {
 	if c.fresh {
 		wait = c.s.cfg.HeaderTimeout
 	}
-	if now-c.parkedAt < wait {
+	if now-c.idleSince < wait {
 		return
 	}
 	c.leaveLoop()
