@@ -52,7 +52,7 @@ func markdown(res *Results, jsonName, svgName, cpuSVGName string) string {
 	}
 	p("\nEvery server answers the same bytes: `GET /` gives `200` with the 12-byte body `Hello World\\n`, `POST /echo` the request body, `GET /1m` 1 MiB. ")
 	p("The harness checks `GET /` (status and body) before measuring each server.\n\n")
-	p("porter-lua and porter-nim are porter's LuaJIT and Nim bindings in loop mode: the handler runs on one host thread while porter's threads parse and write.\n\n")
+	p("porter-lua and porter-nim are porter's LuaJIT and Nim bindings in loop mode: one host thread polls, and porter reads, parses and writes on that thread inside server_next() and req_respond(). porter-go is porter's engine without the C ABI.\n\n")
 
 	p("## Method\n\n")
 	p("- Each server runs pinned to core 0 (`taskset -c 0`) with `GOMAXPROCS=1`, so every figure is per core; the load generator, `wrk` with one thread (`-t1 --latency --timeout 5s`), runs pinned to core 1. Loopback only.\n")

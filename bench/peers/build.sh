@@ -46,11 +46,17 @@ else
     skip porter-loop "porter_bench.c did not compile"
 fi
 
-# ---- go-nethttp, fasthttp (packages of the bench/ Go module) -------------
+# ---- porter-go, go-nethttp, fasthttp (packages of the bench/ Go module) ---
 if [ -z "$GO" ]; then
+    skip porter-go "no go toolchain"
     skip go-nethttp "no go toolchain"
     skip fasthttp "no go toolchain"
 else
+    if (cd "$repo/bench" && "$GO" build -o "$out/portergo" ./peers/portergo); then
+        ready porter-go
+    else
+        skip porter-go "go build failed"
+    fi
     if (cd "$repo/bench" && "$GO" build -o "$out/gohttp" ./peers/gohttp); then
         ready go-nethttp
     else
