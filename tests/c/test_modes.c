@@ -1,7 +1,8 @@
 /*
  * test_modes.c -- a request through both modes: the view's fields, an
  * inline response, a response from another thread, keep-alive, and in
- * loop mode responses given after several server_next() calls.
+ * loop mode responses given after several server_next() calls, and
+ * pipelined requests whose handles and views are reused.
  */
 #include "testutil.h"
 
@@ -488,10 +489,64 @@ static void test_loop_mode(void)
     CHECK_CODE(server_free(srv), PORTER_OK);
 }
 
+/* Pipelined requests, sent in one write, come one by one from
+   server_next() as the host answers the one before, each with its own
+   view and handle. porter reuses a released request's memory, so a stale
+   handle must still be refused, never answer the request that reuses it. */
+static void test_loop_pipelined(void)
+{
+    porter_config cfg;
+    porter_server *srv;
+    porter_event ev;
+    tc_conn c;
+    porter_req prev = 0;
+    char batch[512], want[16];
+    const char *val;
+    size_t len = 0, val_len;
+    int port, i, round;
+
+    tu_section("loop mode: pipelined requests");
+    tu_config(&cfg);
+    srv = tu_server(&cfg);
+    port = tu_start(srv);
+    REQUIRE_TC(tc_connect(&c, port, 0), 0);
+    for (i = 0; i < 5; i++)
+        len += (size_t)snprintf(batch + len, sizeof batch - len,
+                                "GET /p/%d HTTP/1.1\r\nHost: p\r\n"
+                                "X-N: %d\r\n\r\n", i, i);
+    for (round = 0; round < 2; round++) {
+        REQUIRE_TC(tc_send(&c, batch, len, WAIT), 0);
+        for (i = 0; i < 5; i++) {
+            snprintf(want, sizeof want, "/p/%d", i);
+            REQUIRE_CODE(tu_next_poll(srv, &ev, WAIT), 1);
+            CHECK_INT(ev.type, PORTER_EV_REQUEST);
+            REQUIRE(ev.request != NULL);
+            CHECK_STRN(ev.request->path, ev.request->path_len, want);
+            if (CHECK_CODE(req_header(ev.req, "x-n", 3, &val, &val_len),
+                           PORTER_OK))
+                CHECK_STRN(val, val_len, want + 3);
+            CHECK(ev.req != prev);
+            if (prev != 0)
+                CHECK_CODE(tu_respond_text(prev, 200, "stale"),
+                           PORTER_EHANDLE);
+            CHECK_CODE(tu_respond_text(ev.req, 200, want), PORTER_OK);
+            prev = ev.req;
+        }
+        for (i = 0; i < 5; i++) {
+            snprintf(want, sizeof want, "/p/%d", i);
+            expect_text(&c, 200, want, 1);
+        }
+    }
+    CHECK_CODE(server_next(srv, &ev, 1, 0), 0);
+    tc_close(&c);
+    CHECK_CODE(server_free(srv), PORTER_OK);
+}
+
 int main(void)
 {
     tu_init("modes", 60);
     test_callback_mode();
     test_loop_mode();
+    test_loop_pipelined();
     return tu_done();
 }
