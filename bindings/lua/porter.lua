@@ -536,6 +536,14 @@ function new_request(srv, ev)
 		finalize_request)
 end
 
+-- release marks the handle released. Its finalizer goes too: it is only
+-- for requests dropped unanswered, and a finalizer per request would run
+-- in the middle of compiled code and keep LuaJIT from compiling it.
+local function release(req)
+	req.released = 1
+	ffi.gc(req, nil)
+end
+
 -- view is the request's view while it is valid: until the request ends or
 -- its server is freed.
 local function view(req)
@@ -706,7 +714,7 @@ end
 -- request as it was.
 local function ending(req, rc)
 	if rc == 0 or rc == EABORTED or rc == EHANDLE then
-		req.released = 1
+		release(req)
 	end
 	if rc < 0 then
 		return fail(rc)
@@ -771,7 +779,7 @@ function Request:finish()
 		return fail(rc) -- no response started: the request is still open
 	end
 	if rc == ESTATE then
-		self.released = 1
+		release(self)
 		return fail(rc)
 	end
 	return ending(self, rc)
@@ -784,7 +792,7 @@ function Request:abort()
 	if self.released == 1 then
 		return true
 	end
-	self.released = 1
+	release(self)
 	local rc = C.req_abort(self.id)
 	if rc < 0 and rc ~= EHANDLE then
 		return fail(rc)
