@@ -437,7 +437,8 @@ func capi_server_stats(p *C.porter_server, out *C.porter_stats) (rc C.int) {
 	st := s.core.Stats()
 	values := []int64{st.Connections, st.Accepted, st.Requests, st.BytesIn, st.BytesOut,
 		st.AcceptErrors, st.RejectedMalformed, st.RejectedTooLarge, st.RejectedTimeout,
-		st.RejectedUnsupported, st.RejectedOverloaded, st.TLSErrors, s.log.droppedCount()}
+		st.RejectedUnsupported, st.RejectedOverloaded, st.TLSErrors, s.log.droppedCount(),
+		st.LoopStalls, st.HostAway}
 	// The counters follow size in porter.h's order; fill those that fit.
 	fields := unsafe.Slice((*C.int64_t)(unsafe.Pointer(&out.connections)), len(values))
 	room := (int(out.size) - int(unsafe.Offsetof(out.connections))) / 8

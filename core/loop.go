@@ -263,13 +263,17 @@ func (s *Server) Poll(timeout time.Duration) {
 	l.serve(ev[:max(n, 0)])
 }
 
-// serve serves events of a host's loop on the calling thread.
-func (l *loop) serve(events []syscall.EpollEvent) {
+// serve serves events of a host's loop on the calling thread; it
+// returns how many were of connections (the rest: the queue's).
+func (l *loop) serve(events []syscall.EpollEvent) int {
+	served := 0
 	for i := range events {
 		if c := l.lookup(&events[i]); c != nil {
 			c.event(nil, events[i].Events)
+			served++
 		}
 	}
+	return served
 }
 
 // standInForHost serves a host's loop while no host thread has polled
@@ -293,10 +297,14 @@ func (l *loop) standInForHost() {
 		polls := l.polls.Load()
 		busy := polls != last
 		if !busy && l.polling.Load() == 0 {
+			served := 0
 			for n := batchSize; n == batchSize; {
 				n = epollNoWait(l.epfd, ev[:])
-				l.serve(ev[:n])
+				served += l.serve(ev[:n])
 				busy = busy || n > 0
+			}
+			if served > 0 {
+				l.s.stats.hostAway.Add(1)
 			}
 		}
 		last = polls

@@ -272,6 +272,11 @@ func TestLoopStandInServesWhileTheHostIsAway(t *testing.T) {
 		s.CloseLoop()
 	}()
 	ts := &testServer{s, host, s.Addr(0).String()}
+	defer func() {
+		if s.Stats().HostAway == 0 {
+			t.Errorf("Stats.HostAway = 0 after the stand-in served")
+		}
+	}()
 	bad := dial(t, ts.addr)
 	bad.send("GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")
 	bad.expect(400, "Bad Request\n")

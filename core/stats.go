@@ -12,6 +12,7 @@ type Stats struct {
 	AcceptErrors int64 // failed accepts (out of descriptors, most likely)
 	TLSErrors    int64 // failed or timed-out TLS handshakes
 	LoopStalls   int64 // callbacks that held an event loop a tick or more (loop.go)
+	HostAway     int64 // times porter served a loop-mode host's loop in its place (loop.go)
 
 	// Requests porter refused before the host saw them, by reason.
 	RejectedMalformed   int64 // 400: broken framing, bad bytes, bad Host
@@ -27,7 +28,7 @@ type stats struct {
 	bytesIn, bytesOut, acceptErrors    atomic.Int64
 	malformed, tooLarge, timeout       atomic.Int64
 	unsupported, overloaded, tlsErrors atomic.Int64
-	loopStalls                         atomic.Int64
+	loopStalls, hostAway               atomic.Int64
 }
 
 // rejected counts a refused request by its status.
@@ -59,6 +60,7 @@ func (s *Server) Stats() Stats {
 		AcceptErrors:        st.acceptErrors.Load(),
 		TLSErrors:           st.tlsErrors.Load(),
 		LoopStalls:          st.loopStalls.Load(),
+		HostAway:            st.hostAway.Load(),
 		RejectedMalformed:   st.malformed.Load(),
 		RejectedTooLarge:    st.tooLarge.Load(),
 		RejectedTimeout:     st.timeout.Load(),

@@ -437,6 +437,16 @@ typedef struct porter_stats {
     int64_t tls_errors;           /* failed or timed-out TLS handshakes */
     int64_t logs_dropped;         /* log records lost: log_depth were
                                      waiting for server_log_next */
+    /* Since 0.3. Each counts ticks of 2 ms or more that a host kept
+       porter waiting; steady growth says the host falls behind. */
+    int64_t loop_stalls;          /* callback mode: a handler held an
+                                     event loop, so porter started
+                                     another thread for its other
+                                     connections */
+    int64_t host_away;            /* loop mode: no thread was in
+                                     server_next, so porter read and
+                                     queued requests (or refused them)
+                                     in the host's place */
 } porter_stats;
 
 /*

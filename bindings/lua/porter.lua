@@ -373,7 +373,7 @@ function Server:stats()
 	for _, name in ipairs {"connections", "accepted", "requests", "bytes_in",
 		"bytes_out", "accept_errors", "rejected_malformed", "rejected_too_large",
 		"rejected_timeout", "rejected_unsupported", "rejected_overloaded",
-		"tls_errors", "logs_dropped"} do
+		"tls_errors", "logs_dropped", "loop_stalls", "host_away"} do
 		t[name] = tonumber(st[name])
 	end
 	return t

@@ -101,6 +101,9 @@ type
     rejectedOverloaded*: int64  ## 503: queue full, or shutting down
     tlsErrors*: int64
     logsDropped*: int64   ## log records lost for want of room
+    loopStalls*: int64    ## callback mode: a handler held an event loop
+    hostAway*: int64      ## loop mode: porter served the loop in the
+                          ## program's place (no thread was polling)
 
   LogKind* = enum
     ## What a `LogRecord` is about.
@@ -316,7 +319,8 @@ proc stats*(s: Server): Stats =
         rejectedTimeout: c.rejected_timeout,
         rejectedUnsupported: c.rejected_unsupported,
         rejectedOverloaded: c.rejected_overloaded, tlsErrors: c.tls_errors,
-        logsDropped: c.logs_dropped)
+        logsDropped: c.logs_dropped, loopStalls: c.loop_stalls,
+        hostAway: c.host_away)
 
 proc logNext*(s: Server, rec: var LogRecord): bool =
   ## Moves the oldest waiting log record into `rec`; false when none

@@ -141,6 +141,8 @@ typedef struct porter_stats {
     int64_t rejected_overloaded;
     int64_t tls_errors;
     int64_t logs_dropped;
+    int64_t loop_stalls;
+    int64_t host_away;
 } porter_stats;
 int server_stats(porter_server *srv, porter_stats *out);
 typedef enum porter_log_kind {

@@ -188,6 +188,8 @@ type
     rejected_overloaded*: int64
     tls_errors*: int64
     logs_dropped*: int64
+    loop_stalls*: int64
+    host_away*: int64
 
   porter_log* {.porterStruct.} = object
     size*: csize_t

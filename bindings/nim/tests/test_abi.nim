@@ -126,7 +126,7 @@ suite "abi":
     layout(porter_stats, size, connections, accepted, requests, bytes_in,
            bytes_out, accept_errors, rejected_malformed, rejected_too_large,
            rejected_timeout, rejected_unsupported, rejected_overloaded,
-           tls_errors, logs_dropped)
+           tls_errors, logs_dropped, loop_stalls, host_away)
     layout(porter_log, size, kind, status, version, code, bytes_in,
            bytes_out, duration_us, `method`, method_len, target, target_len,
            remote, remote_len, message, message_len)

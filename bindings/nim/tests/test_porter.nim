@@ -297,6 +297,8 @@ suite "servers":
     check stats.requests == 2
     check stats.accepted == 2
     check stats.bytesOut > 0
+    check stats.loopStalls == 0 # loop mode: no callbacks to stall
+    check stats.hostAway >= 0
     first.close()
 
   test "the access log":
