@@ -16,7 +16,7 @@ type Config struct {
 	HeaderTimeout   time.Duration // to read a request head
 	BodyTimeout     time.Duration // between reads of a body
 	IdleTimeout     time.Duration // keep-alive between requests
-	WriteTimeout    time.Duration // for each write to the client
+	WriteTimeout    time.Duration // for the client to take each 256 KiB of a response (writePart)
 	ResponseTimeout time.Duration // for the host to start a response, else 503
 	DisableHTTP2    bool          // TLS listeners offer only HTTP/1.1 by ALPN
 	H2C             bool          // plain listeners take HTTP/2 with prior knowledge (the h2c preface)

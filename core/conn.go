@@ -77,13 +77,14 @@ type conn struct {
 	fresh     bool          // parked before its first request
 	idleSince time.Duration // monoNow of its last request, or of its park with none
 
-	wmu      sync.Mutex // guards the write side below
-	out      []byte     // response bytes not yet handed to the socket
-	spare    []byte     // the writer goroutine's buffer, swapped with out
-	inflight int        // bytes the writer goroutine is writing
-	writing  bool       // the writer goroutine runs
-	hold     bool       // more responses of a pipelined batch follow: don't write yet
-	werr     error      // a write failed: the connection is broken
+	wmu      sync.Mutex  // guards the write side below
+	out      []byte      // response bytes not yet handed to the socket
+	spare    []byte      // the writer goroutine's buffer, swapped with out
+	inflight int         // bytes the writer goroutine is writing
+	writing  bool        // the writer goroutine runs
+	hold     bool        // more responses of a pipelined batch follow: don't write yet
+	werr     error       // a write failed: the connection is broken
+	cut      atomic.Bool // set without wmu: writes stop (cutWrites)
 	wdone    chan struct{}
 }
 
@@ -638,7 +639,8 @@ func (c *conn) kill() {
 		x.answer()
 		x.unref()
 	}
-	c.nc.SetDeadline(time.Now())
+	c.cutWrites()
+	c.nc.SetReadDeadline(time.Now())
 }
 
 // reject answers status to a request porter refuses; the connection

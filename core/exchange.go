@@ -432,7 +432,7 @@ func (x *exchange) Abort() error {
 	x.state, x.cut = stateEnded, true
 	c.signal()
 	c.interrupt()
-	c.nc.SetWriteDeadline(time.Now()) // what is still unwritten would be cut anyway
+	c.cutWrites() // what is still unwritten would be cut anyway
 	c.mu.Unlock()
 	c.logAccess(x)
 	return nil
@@ -638,7 +638,7 @@ func (x *exchange) answer() {
 		c.mu.Unlock()
 		x.stopReading()
 		if status == 0 {
-			c.nc.SetWriteDeadline(time.Now()) // a host's write in progress ends
+			c.cutWrites() // a host's write in progress ends
 			return
 		}
 		c.wmu.Lock() // a blocking host's calls wait, then see the abort

@@ -346,3 +346,45 @@ func TestWriteDeadlineDoesNotLinger(t *testing.T) {
 		c.expect(200, "small")
 	})
 }
+
+// The write timeout runs between parts of a response, as nginx's
+// send_timeout does, not over all of it: a client that keeps reading a
+// large response slowly gets all of it, although the whole takes longer
+// than the timeout.
+func TestWriteTimeoutAllowsASlowReader(t *testing.T) {
+	eachMode(t, func(t *testing.T, blocking bool) {
+		big := pattern(12 << 20) // well past the socket buffers
+		ts := start(t, Config{WriteTimeout: time.Second}, blocking, func(h *held) bool {
+			must(t, "Respond", h.Respond(200, nil, big), nil)
+			return true
+		})
+		c := dial(t, ts.addr)
+		c.get("/big")
+		c.SetReadDeadline(time.Now().Add(waitLong))
+		head, err := c.r.ReadString('\n')
+		if err != nil || !strings.HasPrefix(head, "HTTP/1.1 200 ") {
+			t.Fatalf("status line %q, %v", head, err)
+		}
+		for { // the rest of the head
+			line, err := c.r.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if line == "\r\n" {
+				break
+			}
+		}
+		// About 6 MB/s: 2 s in all, 40 ms for each part of 256 KiB.
+		got := make([]byte, 0, len(big))
+		buf := make([]byte, 64<<10)
+		for len(got) < len(big) {
+			n, err := io.ReadFull(c.r, buf[:min(len(buf), len(big)-len(got))])
+			got = append(got, buf[:n]...)
+			if err != nil {
+				t.Fatalf("after %d of %d bytes: %v", len(got), len(big), err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		sameBytes(t, got, big)
+	})
+}

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"os"
 	"syscall"
 	"time"
 )
@@ -46,8 +47,7 @@ func (c *conn) emit(p []byte, block bool) error {
 		go c.writeLoop()
 		return nil
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-	n, err = c.nc.Write(c.out)
+	n, err = c.writeAll(c.out)
 	c.s.stats.bytesOut.Add(int64(n))
 	c.out = c.out[:0]
 	if err != nil {
@@ -67,6 +67,9 @@ func (c *conn) pending() int { return len(c.out) + c.inflight }
 // directly, which is safe because writes hold wmu and fail once werr is
 // set, and close sets werr under wmu before it closes the descriptor.
 func (c *conn) tryWrite(a, b []byte) (int, error) {
+	if c.cut.Load() {
+		return 0, os.ErrDeadlineExceeded
+	}
 	if c.fd < 0 {
 		return 0, nil
 	}
@@ -89,6 +92,37 @@ func (c *conn) tryWrite(a, b []byte) (int, error) {
 	return 0, e
 }
 
+// writePart is how much of a write must reach the client within the
+// write timeout: the timeout runs between parts, as nginx's send_timeout
+// runs between two writes, so a slow client that keeps reading is not cut
+// off in the middle of a large response.
+const writePart = 256 << 10
+
+// writeAll writes p, waiting for the socket, part by part under the write
+// timeout, until it is written or writes were cut (cutWrites).
+func (c *conn) writeAll(p []byte) (int, error) {
+	written := 0
+	for written < len(p) {
+		if c.cut.Load() {
+			return written, os.ErrDeadlineExceeded
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+		n, err := c.nc.Write(p[written:min(len(p), written+writePart)])
+		written += n
+		if err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}
+
+// cutWrites ends a write in progress and any that would follow: the
+// connection is closing without the rest of its response.
+func (c *conn) cutWrites() {
+	c.cut.Store(true) // before the deadline: writeAll would set a new one
+	c.nc.SetWriteDeadline(time.Now())
+}
+
 // writeLoop writes c.out until it is empty, waiting for the socket as
 // long as the write deadline allows. Called without c.wmu.
 func (c *conn) writeLoop() {
@@ -98,8 +132,7 @@ func (c *conn) writeLoop() {
 		data := c.spare
 		c.inflight = len(data)
 		c.wmu.Unlock()
-		c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-		n, err := c.nc.Write(data)
+		n, err := c.writeAll(data)
 		c.s.stats.bytesOut.Add(int64(n))
 		c.wmu.Lock()
 		c.inflight = 0

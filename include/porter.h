@@ -213,7 +213,8 @@ typedef struct porter_config {
     int header_timeout_ms;     /* to read a request head (10 s) */
     int body_timeout_ms;       /* between body reads (30 s) */
     int idle_timeout_ms;       /* keep-alive between requests (60 s) */
-    int write_timeout_ms;      /* for each write to the client (30 s) */
+    int write_timeout_ms;      /* for the client to take each 256 KiB
+                                  of a response (30 s) */
     int response_timeout_ms;   /* for the host to start a response, else
                                   503 and PORTER_EV_ABORT (60 s) */
     /* Since 0.2: */
