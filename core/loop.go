@@ -16,10 +16,14 @@ import (
 // once when an edge-triggered epoll says bytes came. Requests that need
 // no waiting are served right there, on the runner: the head and any
 // body are buffered, the host's call answers or queues them, and the
-// response leaves in one write. Everything that would wait (a head or
-// body still arriving, a full socket, an exchange the host holds, an
-// abort, a close) goes to a goroutine running conn.serveHTTP or
-// conn.resume, which parks the connection again once it is idle.
+// response leaves in one write. An exchange the host holds keeps its
+// connection in the loop: the host's call that ends it parks the
+// connection, and a loop-mode host's call also serves the pipelined
+// requests that follow (serveNext). Everything that would wait (a head
+// or body still arriving, a full socket, an abort, a close, the client
+// sending more while the host holds its exchange) goes to a goroutine
+// running conn.serveHTTP or conn.resume, which parks the connection again
+// once it is idle.
 //
 // Compared with a goroutine per connection this saves, per request, the
 // read that finds the socket empty (Go's poller needs one before it
