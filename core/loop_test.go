@@ -159,32 +159,9 @@ func TestLoopHalfClosedClientGetsResponseThenClose(t *testing.T) {
 // A loop-mode host's thread that polls reads, parses and answers its
 // requests itself: no other thread takes part.
 func TestLoopHostThreadServesItsRequests(t *testing.T) {
-	var pollerTid atomic.Int32
-	var others atomic.Int32
-	host := &testHost{handle: func(h *held) bool {
-		if int32(syscall.Gettid()) != pollerTid.Load() {
-			others.Add(1)
-		}
-		return respondOK(h)
-	}}
-	s := NewServer(Config{}, host, false)
-	if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	stop := hostLoop(t, s, func() func() {
-		runtime.LockOSThread()
-		pollerTid.Store(int32(syscall.Gettid()))
-		return nil
-	})
-	s.loops[0].away = time.Hour // no stand-in: only the poller serves
-	must(t, "Start", s.Start(), nil)
-	defer func() {
-		s.Shutdown(0)
-		<-s.Done()
-		stop()
-	}()
+	addr, others := pollerServer(t, respondOK, nil)
 	for range 3 {
-		c := dial(t, s.Addr(0).String())
+		c := dial(t, addr)
 		for range 5 {
 			c.get("/x")
 			c.expect(200, "/x")
@@ -200,43 +177,25 @@ func TestLoopHostThreadServesItsRequests(t *testing.T) {
 // gets the pipelined requests that follow on its thread too: the call
 // that answers one request serves the next, with no goroutine between.
 func TestLoopHostThreadServesPipelinedRequests(t *testing.T) {
-	var pollerTid, others atomic.Int32
 	var mu sync.Mutex
 	var waiting []*held
-	host := &testHost{handle: func(h *held) bool {
-		if int32(syscall.Gettid()) != pollerTid.Load() {
-			others.Add(1)
-		}
+	hold := func(h *held) bool {
 		mu.Lock()
 		waiting = append(waiting, h)
 		mu.Unlock()
 		return true
-	}}
-	s := NewServer(Config{}, host, false)
-	if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
-		t.Fatal(err)
 	}
-	stop := hostLoop(t, s, func() func() {
-		runtime.LockOSThread()
-		pollerTid.Store(int32(syscall.Gettid()))
-		return func() {
-			mu.Lock()
-			answer := waiting
-			waiting = nil
-			mu.Unlock()
-			for _, h := range answer {
-				respondOK(h)
-			}
+	answer := func() {
+		mu.Lock()
+		now := waiting
+		waiting = nil
+		mu.Unlock()
+		for _, h := range now {
+			respondOK(h)
 		}
-	})
-	s.loops[0].away = time.Hour // no stand-in: only the poller serves
-	must(t, "Start", s.Start(), nil)
-	defer func() {
-		s.Shutdown(0)
-		<-s.Done()
-		stop()
-	}()
-	c := dial(t, s.Addr(0).String())
+	}
+	addr, others := pollerServer(t, hold, answer)
+	c := dial(t, addr)
 	defer c.Close()
 	const n = 5
 	var batch strings.Builder
@@ -252,6 +211,38 @@ func TestLoopHostThreadServesPipelinedRequests(t *testing.T) {
 	if n := others.Load(); n > 0 {
 		t.Fatalf("%d of 15 pipelined requests reached the host on another thread", n)
 	}
+}
+
+// pollerServer starts a loop-mode server whose loop one host thread alone
+// runs (no stand-in): a goroutine locked to its OS thread that polls and
+// then runs afterPoll, unless nil. handle is the host's; others counts
+// the requests that reached it on another thread.
+func pollerServer(t *testing.T, handle func(*held) bool, afterPoll func()) (addr string, others *atomic.Int32) {
+	var pollerTid atomic.Int32
+	others = new(atomic.Int32)
+	host := &testHost{handle: func(h *held) bool {
+		if int32(syscall.Gettid()) != pollerTid.Load() {
+			others.Add(1)
+		}
+		return handle(h)
+	}}
+	s := NewServer(Config{}, host, false)
+	if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stop := hostLoop(t, s, func() func() {
+		runtime.LockOSThread()
+		pollerTid.Store(int32(syscall.Gettid()))
+		return afterPoll
+	})
+	s.loops[0].away = time.Hour
+	must(t, "Start", s.Start(), nil)
+	t.Cleanup(func() {
+		s.Shutdown(0)
+		<-s.Done()
+		stop()
+	})
+	return s.Addr(0).String(), others
 }
 
 // While no host thread polls, porter serves the host's loop in its

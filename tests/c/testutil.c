@@ -840,6 +840,15 @@ int tu_start(porter_server *srv)
     return port;
 }
 
+porter_stats tu_stats(porter_server *srv)
+{
+    porter_stats st;
+    memset(&st, 0, sizeof st);
+    st.size = sizeof st;
+    REQUIRE_CODE(server_stats(srv, &st), PORTER_OK);
+    return st;
+}
+
 int tu_next(porter_server *srv, porter_event *ev, int timeout_ms)
 {
     int64_t deadline = tu_now_ms() + timeout_ms;

@@ -201,6 +201,9 @@ int tu_port(porter_server *srv, int idx);
 /* tu_start listens on 127.0.0.1:0, starts the server, returns the port. */
 int tu_start(porter_server *srv);
 
+/* tu_stats returns the server's counters, whole (REQUIREs success). */
+porter_stats tu_stats(porter_server *srv);
+
 /* tu_next pulls one event from a loop-mode server within timeout_ms with
    server_next(). Returns 1, 0 on timeout, or server_next's error. */
 int tu_next(porter_server *srv, porter_event *ev, int timeout_ms);
