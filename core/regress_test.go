@@ -388,3 +388,22 @@ func TestWriteTimeoutAllowsASlowReader(t *testing.T) {
 		sameBytes(t, got, big)
 	})
 }
+
+// A connection its loop parked while a writer still sent its last
+// response closes when that write times out, rather than waiting out its
+// idle timeout with the response cut short.
+func TestWriteTimeoutClosesAParkedConnection(t *testing.T) {
+	big := pattern(16 << 20) // well past the socket buffers
+	ts := start(t, Config{WriteTimeout: 200 * time.Millisecond}, false, func(h *held) bool {
+		must(t, "Respond", h.Respond(200, nil, big), nil)
+		return true
+	})
+	c := dial(t, ts.addr)
+	c.get("/big")
+	time.Sleep(time.Second) // the client reads nothing: the write times out
+	c.SetReadDeadline(time.Now().Add(waitLong))
+	n, err := io.Copy(io.Discard, c.r)
+	if err != nil || n >= int64(len(big)) {
+		t.Fatalf("read %d bytes of %d, then %v: want a cut response, then EOF", n, len(big), err)
+	}
+}

@@ -154,11 +154,16 @@ func (c *conn) writeLoop() {
 }
 
 // written tells the exchange in progress that its pending bytes are out,
-// or that writing failed. Called without c.wmu.
+// or that writing failed; with no exchange, a failure closes a connection
+// its loop holds parked. Called without c.wmu.
 func (c *conn) written(err error) {
 	c.mu.Lock()
 	x := c.x
 	if x == nil {
+		if err != nil && c.mode == modeParked { // else its server sees werr
+			c.leaveLoop()
+			go c.close(false)
+		}
 		c.mu.Unlock()
 		return
 	}
