@@ -296,11 +296,9 @@ func (c *conn) readHead(first bool) (int, int) {
 // and sets the body's framing up.
 func (c *conn) newExchange(n int) *exchange {
 	h := &c.head
-	x := c.takeExchange()
+	x, at := c.takeExchange(n)
 	x.keepAlive, x.expect100 = !h.Close, h.Expect100
-	raw := c.buf[c.r : c.r+n]
-	x.head = append(x.head, raw...)
-	x.Req = newRequest(h, raw, x.head, c.remote, x.fields[:])
+	x.Req = newRequest(h, at, c.remote, x.fields[:])
 	x.Req.TLS, x.Req.ServerName = c.tls, c.serverName
 	c.begin(x, n, h.Chunked, h.ContentLength)
 	return x

@@ -156,12 +156,15 @@ const maxKeptBody = 64 << 10
 var exchanges = sync.Pool{New: func() any { return new(exchange) }}
 
 // takeExchange takes a blank exchange of c from the pool, held by the
-// connection and (once dispatched) the host.
-func (c *conn) takeExchange() *exchange {
+// connection and (once dispatched) the host, and copies into it the head
+// just parsed, n bytes long, which the returned view maps to strings.
+func (c *conn) takeExchange(n int) (*exchange, headView) {
 	x := exchanges.Get().(*exchange)
 	x.c, x.blocking, x.length = c, c.s.blocking, -1
 	x.refs.Store(2)
-	return x
+	raw := c.buf[c.r : c.r+n]
+	x.head = append(x.head, raw...)
+	return x, headView{x.head, raw}
 }
 
 func (x *exchange) Release() { x.unref() }

@@ -718,23 +718,20 @@ func (c *conn) park(first bool) bool {
 // Poll would. Otherwise a goroutine sees the exchange through. Called
 // with mu, from signal.
 func (c *conn) parkAfter(x *exchange) {
-	if x.state == stateEnded && x.keepAlive && !x.cut && x.bodyRead && !c.eof && !c.hup && !c.closing {
-		// The host's call holds its own reference: x is not recycled here.
-		switch {
-		case c.r == c.w:
-			c.x = nil
-			x.unref()
-			c.releaseBuf()
-			c.mode = modeParked
-			c.fresh = false
-			c.idleSince = monoNow()
-			return
-		case !c.s.blocking: // a blocking host's call must not run the next callback
-			c.x = nil
-			x.unref()
+	// A blocking host's call must not run the next request's callback.
+	next := c.r < c.w
+	if x.state == stateEnded && x.keepAlive && !x.cut && x.bodyRead && !c.eof && !c.hup && !c.closing && !(next && c.s.blocking) {
+		c.x = nil
+		x.unref() // the host's call holds its own reference: not recycled here
+		c.fresh = false
+		if next {
 			c.mode = modeNext
 			return
 		}
+		c.releaseBuf()
+		c.mode = modeParked
+		c.idleSince = monoNow()
+		return
 	}
 	c.leaveLoop()
 	go c.resume(x)

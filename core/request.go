@@ -6,13 +6,12 @@ import (
 	"github.com/porter-http/porter/core/http1"
 )
 
-// newRequest builds the request view of a parsed head. The head's bytes
-// are copied once, into head, and every string of the view slices that
-// copy, so the view outlives the connection's read buffer: a host may
-// hold it until it releases the exchange while the connection reads on.
-// The header list goes into fields when it fits.
-func newRequest(h *http1.Head, raw, head []byte, remote string, fields []Header) Request {
-	at := headView{head, raw}
+// newRequest builds the request view of a parsed head. Every string of
+// the view slices the exchange's copy of the head (at), so the view
+// outlives the connection's read buffer: a host may hold it until it
+// releases the exchange while the connection reads on. The header list
+// goes into fields when it fits.
+func newRequest(h *http1.Head, at headView, remote string, fields []Header) Request {
 	headers := fields[:0]
 	for _, f := range h.Fields {
 		headers = append(headers, Header{at.str(f.Name), at.str(f.Value)})

@@ -40,10 +40,8 @@ func (c *conn) parse(buf []byte) (n, status int, more bool) {
 // names rebuilt ("HTTP_USER_AGENT" is "User-Agent").
 func (c *conn) newSCGIExchange(n int) *exchange {
 	h := &c.sh
-	x := c.takeExchange()
-	raw := c.buf[c.r : c.r+n]
-	x.head = append(x.head, raw...)
-	at := headView{x.head, raw}.str
+	x, head := c.takeExchange(n)
+	at := head.str
 	var names []byte
 	var ends []int
 	for name := range h.Headers() {
