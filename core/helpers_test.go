@@ -235,7 +235,7 @@ func hostLoop(t testing.TB, s *Server, onThread func() (afterPoll func())) (stop
 			case <-quit:
 				return
 			default:
-				s.Poll(10 * time.Millisecond)
+				s.Poll(10*time.Millisecond, batchSize)
 				if afterPoll != nil {
 					afterPoll()
 				}

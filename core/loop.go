@@ -243,25 +243,26 @@ func (s *Server) CloseLoop() {
 }
 
 // Poll runs the loop OpenLoop made on the calling thread: it waits up
-// to timeout (negative: no limit) for the edges of its connections and
-// serves every request they bring that needs no waiting. The host finds
-// those requests, and any other event, in its queue. Several threads
-// may poll at once.
-func (s *Server) Poll(timeout time.Duration) {
+// to timeout (negative: no limit) for the edges of its connections, takes
+// up to most of them, and serves every request they bring that needs no
+// waiting. The host finds those requests, and any other event, in its
+// queue. Several threads may poll at once.
+func (s *Server) Poll(timeout time.Duration, most int) {
 	if s.blocking || len(s.loops) == 0 {
 		return
 	}
 	l := s.loops[0]
 	l.polls.Add(1)
 	l.polling.Add(1)
-	var ev [batchSize]syscall.EpollEvent
-	n := epollNoWait(l.epfd, ev[:])
+	var buf [batchSize]syscall.EpollEvent
+	ev := buf[:min(max(most, 1), batchSize)]
+	n := epollNoWait(l.epfd, ev)
 	if n == 0 && timeout != 0 {
 		ms := -1
 		if timeout > 0 {
 			ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
 		}
-		n, _ = syscall.EpollWait(l.epfd, ev[:], ms) // -1 on EINTR: the caller polls again
+		n, _ = syscall.EpollWait(l.epfd, ev, ms) // -1 on EINTR: the caller polls again
 	}
 	l.polling.Add(-1)
 	l.serve(ev[:max(n, 0)])

@@ -22,7 +22,7 @@ type Queue[T any] struct {
 	depth int
 	rfd   int // readable while events wait
 	wfd   int
-	poll  func(time.Duration)
+	poll  func(timeout time.Duration, max int)
 
 	mu       sync.Mutex
 	items    []T
@@ -43,9 +43,10 @@ func NewQueue[T any](depth int) (*Queue[T], error) {
 // Fd returns the descriptor that is readable while events wait.
 func (q *Queue[T]) Fd() int { return q.rfd }
 
-// PollWith makes consumers run poll (a server's Poll) before they look
-// for events and while they wait for them. Call it before any Pop.
-func (q *Queue[T]) PollWith(poll func(time.Duration)) { q.poll = poll }
+// PollWith makes consumers run poll (a server's Poll) when they find
+// fewer events than they take, and while they wait for them. Call it
+// before any Pop.
+func (q *Queue[T]) PollWith(poll func(timeout time.Duration, max int)) { q.poll = poll }
 
 // TryPush adds an event unless depth events already wait.
 func (q *Queue[T]) TryPush(v T) bool {
@@ -79,7 +80,11 @@ func (q *Queue[T]) Pop(dst []T, timeout time.Duration) (int, error) {
 	for wait := time.Duration(0); ; {
 		switch {
 		case q.poll != nil:
-			q.poll(wait)
+			// Poll for no more than dst takes: a request is answered
+			// while what its reading touched is still in the cache.
+			if room := len(dst) - q.waiting(); room > 0 {
+				q.poll(wait, room)
+			}
 		case wait != 0:
 			waitReadable(q.rfd, wait)
 		}
@@ -92,6 +97,13 @@ func (q *Queue[T]) Pop(dst []T, timeout time.Duration) (int, error) {
 			}
 		}
 	}
+}
+
+// waiting is how many events wait.
+func (q *Queue[T]) waiting() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) - q.head
 }
 
 // take moves the events that wait into dst.

@@ -94,6 +94,34 @@ func TestQueuePopBatches(t *testing.T) {
 	}
 }
 
+// A consumer polls only for the room its batch has left: events it will
+// not take now stay with the poller (the kernel), not in the queue.
+func TestQueuePollsForTheRoomLeft(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t, 100)
+	var asked []int
+	q.PollWith(func(_ time.Duration, most int) {
+		asked = append(asked, most)
+		for i := range most {
+			q.Push(i)
+		}
+	})
+	q.Push(-1)
+	got, err := pop(t, q, 4, 0)
+	must(t, "Pop", err, nil)
+	if len(got) != 4 || len(asked) != 1 || asked[0] != 3 {
+		t.Fatalf("Pop with 1 waiting = %v, polled for %v; want 4 events, one poll for 3", got, asked)
+	}
+	q.Push(-2)
+	q.Push(-3)
+	asked = nil
+	got, err = pop(t, q, 2, 0)
+	must(t, "Pop", err, nil)
+	if len(got) != 2 || len(asked) != 0 {
+		t.Fatalf("Pop with 2 waiting = %v, polled for %v; want 2 events, no poll", got, asked)
+	}
+}
+
 func TestQueuePopTimeouts(t *testing.T) {
 	t.Parallel()
 	q := newQueue(t, 10)
