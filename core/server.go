@@ -117,6 +117,7 @@ func (s *Server) Start() error {
 		return err
 	}
 	s.started = true
+	keepDate(+1)
 	if (tlsConfig != nil && !s.cfg.DisableHTTP2) || s.cfg.H2C {
 		s.h2 = newH2Front(s)
 	}
@@ -323,6 +324,7 @@ func (s *Server) drain() {
 	s.mu.Unlock()
 	s.killOnce.Do(func() { close(s.kill) })
 	s.stopLoops()
+	keepDate(-1)
 	close(s.done)
 }
 
