@@ -68,7 +68,7 @@ type conn struct {
 	// Between requests a plain connection belongs to an event loop
 	// (loop.go); these fields are guarded by mu.
 	loop      *loop         // nil when goroutines serve it throughout
-	gen       uint32        // tells the loop's events of this connection apart
+	gen       atomic.Uint32 // tells the loop's events of this connection apart; read without mu
 	inLoop    bool          // the loop reports its edges
 	mode      connMode      // who serves it now
 	missed    bool          // an edge came while its loop served it

@@ -69,9 +69,9 @@ type loop struct {
 	s    *Server
 	epfd int
 
-	mu    sync.Mutex
-	conns []*conn // by descriptor
-	gen   uint32  // tells a connection from an earlier one on its descriptor
+	mu    sync.Mutex                             // guards gen and each change of conns
+	conns atomic.Pointer[[]atomic.Pointer[conn]] // by descriptor; events look them up without mu
+	gen   uint32                                 // tells a connection from an earlier one on its descriptor
 
 	// A loop that a host's threads run:
 	polls   atomic.Uint64 // Poll calls begun
@@ -332,14 +332,13 @@ func (s *Server) nextLoop() *loop {
 // with c.mu, so that no event finds it half added.
 func (l *loop) add(c *conn) error {
 	l.mu.Lock()
-	if c.fd >= len(l.conns) {
-		l.conns = append(l.conns, make([]*conn, c.fd+1-len(l.conns))...)
-	}
+	conns := l.table(c.fd)
 	l.gen++
-	c.gen = l.gen
-	l.conns[c.fd] = c
+	gen := l.gen
+	c.gen.Store(gen)
+	conns[c.fd].Store(c)
 	l.mu.Unlock()
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET, Fd: int32(c.fd), Pad: int32(c.gen)}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET, Fd: int32(c.fd), Pad: int32(gen)}
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
 		l.forget(c)
 		return os.NewSyscallError("epoll_ctl", err)
@@ -360,22 +359,38 @@ func (l *loop) remove(c *conn) {
 
 func (l *loop) forget(c *conn) {
 	l.mu.Lock()
-	if l.conns[c.fd] == c {
-		l.conns[c.fd] = nil
-	}
+	l.table(c.fd)[c.fd].CompareAndSwap(c, nil)
 	l.mu.Unlock()
 }
 
+// table returns the loop's connections, grown to hold descriptor fd.
+// Called with mu.
+func (l *loop) table(fd int) []atomic.Pointer[conn] {
+	var conns []atomic.Pointer[conn]
+	if p := l.conns.Load(); p != nil {
+		conns = *p
+	}
+	if fd < len(conns) {
+		return conns
+	}
+	grown := make([]atomic.Pointer[conn], max(fd+1, 2*len(conns)))
+	for i := range conns {
+		grown[i].Store(conns[i].Load())
+	}
+	l.conns.Store(&grown)
+	return grown
+}
+
 // lookup finds the connection of an event; an event of a connection that
-// left meanwhile finds nothing.
+// left meanwhile finds nothing. The event came after add published the
+// connection, so the table it loads holds it.
 func (l *loop) lookup(ev *syscall.EpollEvent) *conn {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if int(ev.Fd) >= len(l.conns) {
+	conns := l.conns.Load()
+	if conns == nil || int(ev.Fd) >= len(*conns) {
 		return nil
 	}
-	c := l.conns[ev.Fd]
-	if c == nil || c.gen != uint32(ev.Pad) {
+	c := (*conns)[ev.Fd].Load()
+	if c == nil || c.gen.Load() != uint32(ev.Pad) {
 		return nil
 	}
 	return c
