@@ -446,7 +446,7 @@ func (c *conn) await(x *exchange) bool {
 			c.mu.Unlock()
 			x.answer()
 			x.stopReading()
-			x.watcher.Event(EventAbort)
+			tell(x.watcher, EventAbort)
 			c.logAccess(x)
 			return false
 		case x.state == stateEnded:

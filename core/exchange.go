@@ -49,6 +49,13 @@ type Watcher interface {
 	Event(kind EventKind)
 }
 
+// tell gives w the event, unless the host set no watcher.
+func tell(w Watcher, kind EventKind) {
+	if w != nil {
+		w.Event(kind)
+	}
+}
+
 // state is the exchange's progress as the host sees it.
 type state uint8
 
@@ -73,7 +80,8 @@ type Exchange interface {
 	// Request is the request, immutable once the exchange is dispatched.
 	Request() *Request
 	// Watch sets the exchange's watcher. Hosts call it in Request, before
-	// the exchange becomes visible to any other goroutine.
+	// the exchange becomes visible to any other goroutine; a host that
+	// needs no events sets none.
 	Watch(w Watcher)
 	// Cause returns why porter aborted the exchange (ErrPeer, ErrTimeout,
 	// ErrServerClosed), or nil.
@@ -180,9 +188,7 @@ func (x *exchange) unref() {
 	if x.refs.Add(-1) != 0 {
 		return
 	}
-	if x.watcher != nil {
-		x.watcher.Event(EventDone)
-	}
+	tell(x.watcher, EventDone)
 	head, body := x.head[:0], x.bodyBuf[:0]
 	if cap(body) > maxKeptBody {
 		body = nil
@@ -603,7 +609,7 @@ func (x *exchange) readAhead() {
 	}
 	c.mu.Unlock()
 	if owed {
-		x.watcher.Event(EventBody) // the host's next read says what happened
+		tell(x.watcher, EventBody) // the host's next read says what happened
 	}
 	if err != nil && err != io.EOF && live {
 		x.failBody(err)

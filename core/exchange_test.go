@@ -637,3 +637,35 @@ func TestKeepAliveRequestsAllocateNothing(t *testing.T) {
 		})
 	}
 }
+
+// unwatched answers every request with body and sets no watcher, as a
+// Go host that needs no events may.
+type unwatched struct{ body []byte }
+
+func (u unwatched) Request(x Exchange) bool {
+	x.Respond(200, nil, u.body)
+	x.Release()
+	return true
+}
+
+// A host that set no watcher gets no events: a client that leaves in the
+// middle of a large response must not bring the server down.
+func TestExchangeWithoutWatcher(t *testing.T) {
+	eachMode(t, func(t *testing.T, blocking bool) {
+		s := NewServer(Config{}, unwatched{pattern(8 << 20)}, blocking)
+		if _, err := s.Listen("127.0.0.1:0", ListenOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		run(t, s)
+		addr := s.Addr(0).String()
+		c := dial(t, addr)
+		c.get("/")
+		if _, err := io.ReadFull(c.r, make([]byte, 64<<10)); err != nil {
+			t.Fatal(err)
+		}
+		c.Close() // with megabytes unread: the exchange aborts
+		c = dial(t, addr)
+		c.get("/")
+		c.expect(200, string(pattern(8<<20)))
+	})
+}

@@ -631,7 +631,7 @@ func (x *h2Exchange) readAhead() {
 		}
 		x.mu.Unlock()
 		if owed {
-			x.watcher.Event(EventBody)
+			tell(x.watcher, EventBody)
 		}
 		if err != nil {
 			return
@@ -742,7 +742,7 @@ func (x *h2Exchange) pump() bool {
 			return false
 		}
 		if owed {
-			x.watcher.Event(EventWritable)
+			tell(x.watcher, EventWritable)
 		}
 	}
 	if st != stateEnded {
@@ -767,7 +767,7 @@ func (x *h2Exchange) pump() bool {
 // is reset.
 func (x *h2Exchange) finishAborted() {
 	x.answer()
-	x.watcher.Event(EventAbort)
+	tell(x.watcher, EventAbort)
 	x.mu.Lock()
 	status := x.status
 	x.mu.Unlock()

@@ -177,7 +177,7 @@ func (c *conn) written(err error) {
 	case err != nil:
 		x.fail(ioCause(err), 0)
 	case owed:
-		x.watcher.Event(EventWritable)
+		tell(x.watcher, EventWritable)
 	}
 	x.unref()
 }
