@@ -22,7 +22,7 @@ type Queue[T any] struct {
 	depth int
 	rfd   int // readable while events wait
 	wfd   int
-	poll  func(timeout time.Duration, max int)
+	poll  func(timeout time.Duration, most int)
 
 	mu       sync.Mutex
 	items    []T
@@ -46,7 +46,7 @@ func (q *Queue[T]) Fd() int { return q.rfd }
 // PollWith makes consumers run poll (a server's Poll) when they find
 // fewer events than they take, and while they wait for them. Call it
 // before any Pop.
-func (q *Queue[T]) PollWith(poll func(timeout time.Duration, max int)) { q.poll = poll }
+func (q *Queue[T]) PollWith(poll func(timeout time.Duration, most int)) { q.poll = poll }
 
 // TryPush adds an event unless depth events already wait.
 func (q *Queue[T]) TryPush(v T) bool {
