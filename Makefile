@@ -64,7 +64,7 @@ tools:
 test-bench: all
 	cd bench && go vet ./... && go test -count=1 ./...
 	sh bench/peers/build.sh $(BUILD) $(BENCH_OUT)
-	cd bench && go run ./harness -tiny -out ../$(BENCH_OUT) -only porter-callback,porter-loop,go-nethttp
+	cd bench && go run ./harness -tiny -out ../$(BENCH_OUT) -only porter-callback,porter-loop,porter-go,go-nethttp
 
 bench: all ## Compare porter with nginx, h2o, libmicrohttpd, ... into docs/benchmarks.md (QUICK=1: under 2 min)
 	@$(MAKE) --no-print-directory packages PACKAGES="$(BENCH_PACKAGES)"
