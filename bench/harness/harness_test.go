@@ -293,3 +293,53 @@ func TestModes(t *testing.T) {
 		t.Error("ticksToMicros")
 	}
 }
+
+func TestPaired(t *testing.T) {
+	cpu := func(round int, server string, us float64, ok bool) Run {
+		return Run{Round: round, Scenario: "hello", Server: server, OK: ok, CPUPerReq: us}
+	}
+	runs := []Run{
+		cpu(1, "porter", 9, true), cpu(1, "nginx", 10, true), // −10%
+		cpu(2, "porter", 11, true), cpu(2, "nginx", 10, true), // +10%
+		cpu(3, "porter", 8, true), cpu(3, "nginx", 10, true), // −20%
+		cpu(4, "porter", 1, false), cpu(4, "nginx", 10, true), // failed: no pair
+		cpu(5, "porter", 9, true), // nginx did not run
+	}
+	p, ok := paired(runs, "hello", "porter", "nginx")
+	if !ok || p.Rounds != 3 || p.Less != 2 || math.Abs(p.MedianPct+10) > 1e-9 {
+		t.Errorf("paired = %+v, %v; want 2 of 3 rounds less, median −10%%", p, ok)
+	}
+	if _, ok := paired(runs, "c1000", "porter", "nginx"); ok {
+		t.Error("paired found rounds of a scenario that did not run")
+	}
+
+	res := sampleResults()
+	for i := range res.Runs {
+		if res.Runs[i].Server == "peer|x" {
+			res.Runs[i].Server = "nginx"
+			res.Runs[i].CPUPerReq = 10
+		}
+	}
+	res.Servers[1].Name = "nginx"
+	res.fillSummaries()
+	md := markdown(res, "", "", "")
+	for _, want := range []string{
+		"## Per request against nginx, round by round",
+		"| **porter-callback** | 1 of 1, -5.0% | 2 of 2, -5.0% | 2 of 2, -5.0% | – |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+}
+
+func TestOnlyScenarios(t *testing.T) {
+	cfg := modeConfig("full")
+	if err := cfg.only([]string{"hello", "c1000"}); err != nil || len(cfg.scenarios()) != 2 {
+		t.Errorf("only(hello, c1000): %v, %v", err, cfg.Scenarios)
+	}
+	cfg = modeConfig("quick")
+	if err := cfg.only([]string{"echo"}); err == nil {
+		t.Error("only(echo) in quick mode, which has no echo: no error")
+	}
+}

@@ -34,6 +34,7 @@ func main() {
 		rounds    = flag.Int("rounds", 0, "rounds (default: 3, or 1 in quick and tiny modes)")
 		duration  = flag.Duration("duration", 0, "measured time per run, whole seconds (default 1s, 2s in quick mode)")
 		idleConns = flag.Int("idle", 0, "idle connections (default 10000, quick 1000, tiny 200)")
+		scenarios = flag.String("scenarios", "", "comma-separated subset of the mode's scenarios (hello, pipeline, echo, download, c1000, idle)")
 		resPath   = flag.String("results", "", "raw results file (default ../docs/benchmarks.json)")
 		mdPath    = flag.String("md", "", "report (default ../docs/benchmarks.md)")
 		svgPath   = flag.String("svg", "", "req/s chart (default ../docs/benchmarks.svg); a CPU chart goes beside it as NAME-cpu.svg")
@@ -103,6 +104,11 @@ func main() {
 	}
 	if *idleConns > 0 {
 		cfg.IdleConns = *idleConns
+	}
+	if *scenarios != "" {
+		if err := cfg.only(strings.Split(*scenarios, ",")); err != nil {
+			log.Fatal(err)
+		}
 	}
 
 	res, err := run(cfg, *peersPath, *outDir, *only)

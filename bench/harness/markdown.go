@@ -90,11 +90,54 @@ func markdown(res *Results, jsonName, svgName, cpuSVGName string) string {
 		p("\n")
 	}
 
+	pairedSection(p, res)
+
 	p("## Rerun and compare\n\n")
 	p("```sh\nmake bench            # full run (about 10 minutes on 2 cores)\nmake bench QUICK=1    # quick run: 1 round of hello, pipelined and 1,000 idle connections\n")
 	p("cp docs/benchmarks.json /tmp/old.json   # keep a run, change something, run again, then:\n")
 	p("cd bench && go run ./harness -compare /tmp/old.json ../docs/benchmarks.json\n```\n")
 	return b.String()
+}
+
+// pairReference is the server porter is held against, round by round.
+const pairReference = "nginx"
+
+// pairedSection tells, for each porter server and each scenario with
+// requests, how its CPU per request compared with nginx's in the same
+// rounds.
+func pairedSection(p func(string, ...any), res *Results) {
+	var scs []Scenario
+	for _, sc := range res.Config.scenarios() {
+		if !sc.Idle && res.summary(sc.Key, pairReference) != nil {
+			scs = append(scs, sc)
+		}
+	}
+	if len(scs) == 0 {
+		return
+	}
+	p("## Per request against %s, round by round\n\n", pairReference)
+	p("Each cell: in how many rounds the server used less CPU per request than %s did in the same round, and the median of the differences (negative: less). ", pairReference)
+	p("Pairs from the same round met the same machine, so they show a difference that the spread of either server alone can hide; more rounds (`-rounds 15 -duration 3s -scenarios hello`) make it sharper.\n\n")
+	p("| server |")
+	for _, sc := range scs {
+		p(" %s |", sc.Title)
+	}
+	p("\n|---|%s\n", strings.Repeat("--:|", len(scs)))
+	for _, sv := range res.Servers {
+		if !sv.Porter {
+			continue
+		}
+		p("| %s |", serverName(sv))
+		for _, sc := range scs {
+			if pr, ok := paired(res.Runs, sc.Key, sv.Name, pairReference); ok {
+				p(" %d of %d, %+.1f%% |", pr.Less, pr.Rounds, pr.MedianPct)
+			} else {
+				p(" – |")
+			}
+		}
+		p("\n")
+	}
+	p("\n")
 }
 
 // rowCells are the cells after the server name for one table row.

@@ -1,6 +1,11 @@
 package main
 
-import "time"
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
 
 // Scenario is one measured workload.
 type Scenario struct {
@@ -64,6 +69,17 @@ func modeConfig(mode string) Config {
 	// of about 3 s), leaving room for the build within make bench's 10.
 	return Config{Mode: "full", Rounds: 3, Duration: time.Second, Warmup: time.Second,
 		IdleConns: 10000, Scenarios: []string{"hello", "pipeline", "echo", "download", "c1000", "idle"}}
+}
+
+// only narrows the config to the given scenario keys.
+func (c *Config) only(keys []string) error {
+	for _, k := range keys {
+		if !slices.Contains(c.Scenarios, k) {
+			return fmt.Errorf("scenario %q: not one of %s", k, strings.Join(c.Scenarios, ", "))
+		}
+	}
+	c.Scenarios = keys
+	return nil
 }
 
 // scenarios returns the scenarios the config selects, in report order.

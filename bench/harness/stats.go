@@ -158,3 +158,46 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// Paired compares one server's CPU per request with a reference
+// server's, round by round: rounds are interleaved, so the two runs of a
+// round met the same machine, and the pairs cancel out much of the drift
+// that widens each server's own spread.
+type Paired struct {
+	Rounds    int     // rounds where both runs succeeded
+	Less      int     // of those, rounds where the server used less CPU per request
+	MedianPct float64 // median of (server − reference) / reference, in percent
+}
+
+// paired compares server with ref in scenario; ok is false when no round
+// has a successful run of both.
+func paired(runs []Run, scenario, server, ref string) (p Paired, ok bool) {
+	type pair struct{ a, b float64 }
+	byRound := map[int]*pair{}
+	for _, r := range runs {
+		if r.Scenario != scenario || !r.OK || r.CPUPerReq <= 0 || (r.Server != server && r.Server != ref) {
+			continue
+		}
+		if byRound[r.Round] == nil {
+			byRound[r.Round] = &pair{}
+		}
+		if r.Server == server {
+			byRound[r.Round].a = r.CPUPerReq
+		} else {
+			byRound[r.Round].b = r.CPUPerReq
+		}
+	}
+	var diffs []float64
+	for _, pr := range byRound {
+		if pr.a == 0 || pr.b == 0 {
+			continue
+		}
+		diffs = append(diffs, 100*(pr.a-pr.b)/pr.b)
+		if pr.a < pr.b {
+			p.Less++
+		}
+	}
+	p.Rounds = len(diffs)
+	p.MedianPct = spread(diffs).Median
+	return p, p.Rounds > 0
+}
