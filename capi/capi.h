@@ -18,10 +18,11 @@ typedef const porter_request porter_crequest;
 /* capi_forked is set in a child forked after the library loaded. */
 extern volatile int capi_forked;
 
-/* capi_dispatch calls a host handler, marking the thread as inside one. */
-void capi_dispatch(porter_handler_cb cb, void *user_data, int type,
-                     int code, porter_req req, const porter_request *request,
-                     uintptr_t data);
+/* capi_dispatch calls a host handler, marking the thread as inside one.
+   Its pointers are all C memory, passed as integers so that cgo does not
+   check each call's arguments for Go pointers. */
+void capi_dispatch(uintptr_t cb, uintptr_t user_data, int type, int code,
+                   porter_req req, uintptr_t request, uintptr_t data);
 
 /* capi_in_handler reports whether this thread is inside a handler. */
 int capi_in_handler(void);

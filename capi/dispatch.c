@@ -6,13 +6,13 @@ volatile int capi_forked;
 
 static _Thread_local int handler_depth;
 
-void capi_dispatch(porter_handler_cb cb, void *user_data, int type,
-                     int code, porter_req req, const porter_request *request,
-                     uintptr_t data)
+void capi_dispatch(uintptr_t cb, uintptr_t user_data, int type, int code,
+                   porter_req req, uintptr_t request, uintptr_t data)
 {
-    porter_event ev = {type, code, req, request, (void *)data};
+    porter_event ev = {type, code, req, (const porter_request *)request,
+                       (void *)data};
     handler_depth++;
-    cb(user_data, &ev);
+    ((porter_handler_cb)cb)((void *)user_data, &ev);
     handler_depth--;
 }
 

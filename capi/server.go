@@ -112,8 +112,9 @@ func (s *server) deliver(kind C.int, r *request) {
 	if kind == C.PORTER_EV_REQUEST {
 		view = r.view
 	}
-	C.capi_dispatch(s.handler, s.userData, kind, r.eventCode(kind),
-		C.porter_req(r.handle), view, C.uintptr_t(r.data.Load()))
+	C.capi_dispatch(C.uintptr_t(uintptr(unsafe.Pointer(s.handler))), C.uintptr_t(uintptr(s.userData)),
+		kind, r.eventCode(kind), C.porter_req(r.handle),
+		C.uintptr_t(uintptr(unsafe.Pointer(view))), C.uintptr_t(r.data.Load()))
 }
 
 func (r *request) eventCode(kind C.int) C.int {
