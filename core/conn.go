@@ -318,7 +318,7 @@ func (c *conn) begin(x *exchange, n int, chunked bool, length int64) {
 		b.ck.Reset() // the decoder's buffers stay
 	}
 	b.done = !chunked && length <= 0
-	x.bodyRead = c.body.done
+	x.bodyRead = b.done
 }
 
 // dispatch buffers the body when so configured and hands the exchange

@@ -342,6 +342,9 @@ func (x *h2Exchange) Request() *Request { return &x.Req }
 
 func (x *h2Exchange) Watch(w Watcher) { x.watcher = w }
 
+// Release does nothing: HTTP/2 exchanges are not reused.
+func (x *h2Exchange) Release() {}
+
 // Cause returns why porter aborted the exchange (ErrPeer, ErrTimeout,
 // ErrServerClosed), or nil.
 func (x *h2Exchange) Cause() error {
@@ -640,9 +643,6 @@ func (x *h2Exchange) readAhead() {
 }
 
 // signal wakes run.
-// Release does nothing: HTTP/2 exchanges are not reused.
-func (x *h2Exchange) Release() {}
-
 func (x *h2Exchange) signal() {
 	select {
 	case x.wake <- struct{}{}:
