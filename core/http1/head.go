@@ -1,5 +1,7 @@
 package http1
 
+import "encoding/binary"
+
 // This file is the request-head parser. Decisions where RFC 9110/9112 leave
 // room, all in the direction of refusing what two parsers could read
 // differently:
@@ -199,10 +201,7 @@ func (h *Head) Parse(buf []byte, lim Limits) (n int, err error) {
 	}
 
 	p = i + 1
-	i = p
-	for i < end && targetChar[w[i]] {
-		i++
-	}
+	i = skipTarget(w, p, end)
 	if i == end {
 		return 0, atEnd(i)
 	}
@@ -291,9 +290,7 @@ func (h *Head) Parse(buf []byte, lim Limits) (n int, err error) {
 			i++
 		}
 		vs := i
-		for i < len(w) && valueChar[w[i]] {
-			i++
-		}
+		i = skipValue(w, i)
 		switch {
 		case i == len(w):
 			return 0, more()
@@ -524,6 +521,50 @@ func validHost(b []byte) bool {
 	}
 	return true
 }
+
+// skipValue returns the index of the first byte of w from i on that is
+// not a field-value byte, or len(w). Values make up most of a head, so it
+// checks 8 bytes at a time while all are plainly valid (0x20 up, not DEL),
+// then goes on byte by byte.
+func skipValue(w []byte, i int) int {
+	for ; i+8 <= len(w); i += 8 {
+		x := binary.LittleEndian.Uint64(w[i:])
+		if hasBelow(x, 0x20) || hasByte(x, 0x7f) {
+			break
+		}
+	}
+	for i < len(w) && valueChar[w[i]] {
+		i++
+	}
+	return i
+}
+
+// skipTarget is skipValue for request-target bytes, up to end.
+func skipTarget(w []byte, i, end int) int {
+	for ; i+8 <= end; i += 8 {
+		x := binary.LittleEndian.Uint64(w[i:])
+		if hasBelow(x, 0x21) || x&highBits != 0 || hasByte(x, 0x7f) || hasByte(x, '#') {
+			break
+		}
+	}
+	for i < end && targetChar[w[i]] {
+		i++
+	}
+	return i
+}
+
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// hasBelow reports whether a byte of x is less than n (n <= 0x80). A
+// borrow starts only at such a byte, so a byte flagged wrongly always
+// follows one flagged rightly: the answer is exact.
+func hasBelow(x uint64, n byte) bool { return (x-lowBits*uint64(n))&^x&highBits != 0 }
+
+// hasByte reports whether a byte of x is c.
+func hasByte(x uint64, c byte) bool { return hasBelow(x^(lowBits*uint64(c)), 1) }
 
 // byteErr names the byte that stopped a scan when it breaks a rule of its
 // own, else reports what.

@@ -529,3 +529,34 @@ func TestParseHeadNetHTTP(t *testing.T) {
 		t.Errorf("only %d inputs accepted by both", both)
 	}
 }
+
+// The word-at-a-time scans stop where a byte-at-a-time scan of the same
+// class stops, for every byte value at every offset within and across
+// words, and for a second bad byte after the first.
+func TestScansStopAtTheFirstBadByte(t *testing.T) {
+	byByte := func(class *[256]bool, w []byte, i, end int) int {
+		for i < end && class[w[i]] {
+			i++
+		}
+		return i
+	}
+	for n := 0; n <= 19; n++ {
+		for at := 0; at < n; at++ {
+			for c := 0; c < 256; c++ {
+				w := bytes.Repeat([]byte{'a'}, n)
+				w[at] = byte(c)
+				if at+3 < n {
+					w[at+3] = 0x7f // borrows from the first byte must not hide or fake it
+				}
+				for start := 0; start <= 2 && start <= n; start++ {
+					if got, want := skipValue(w, start), byByte(&valueChar, w, start, n); got != want {
+						t.Fatalf("skipValue(%q, %d) = %d, want %d", w, start, got, want)
+					}
+					if got, want := skipTarget(w, start, n), byByte(&targetChar, w, start, n); got != want {
+						t.Fatalf("skipTarget(%q, %d) = %d, want %d", w, start, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -44,3 +44,17 @@ func BenchmarkChunkedSmall(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseHeadSmall is a load generator's head: mostly the fixed
+// cost of a parse.
+func BenchmarkParseHeadSmall(b *testing.B) {
+	var h Head
+	buf := []byte("GET / HTTP/1.1\r\nHost: 127.0.0.1:18200\r\n\r\n")
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h.Parse(buf, Limits{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
