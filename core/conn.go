@@ -200,7 +200,7 @@ func (c *conn) serveHTTP(first bool) {
 		} else {
 			x = c.newExchange(n)
 		}
-		if status := c.dispatch(x); status != 0 {
+		if status := c.dispatch(x, monoNow()); status != 0 {
 			c.reject(status)
 			linger = true
 			break
@@ -323,14 +323,14 @@ func (c *conn) begin(x *exchange, n int, chunked bool, length int64) {
 
 // dispatch buffers the body when so configured and hands the exchange
 // to the host; it returns the status to refuse the request with, or 0.
-func (c *conn) dispatch(x *exchange) int {
+// now (monoNow) is when the request came, which its deadline counts from.
+func (c *conn) dispatch(x *exchange, now time.Duration) int {
 	cfg := &c.s.cfg
 	if !cfg.StreamBodies {
 		if status := c.bufferBody(x); status != 0 {
 			return status
 		}
 	}
-	now := monoNow()
 	x.deadline = now + cfg.ResponseTimeout // the server's sweep enforces it
 	c.mu.Lock()
 	if c.s.killed() {

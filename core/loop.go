@@ -271,10 +271,14 @@ func (s *Server) Poll(timeout time.Duration, most int) {
 // serve serves events of a host's loop on the calling thread; it
 // returns how many were of connections (the rest: the queue's).
 func (l *loop) serve(events []syscall.EpollEvent) int {
+	if len(events) == 0 {
+		return 0
+	}
 	served := 0
+	now := monoNow()
 	for i := range events {
 		if c := l.lookup(&events[i]); c != nil {
-			c.event(nil, events[i].Events)
+			c.event(nil, events[i].Events, now)
 			served++
 		}
 	}
@@ -401,13 +405,14 @@ func (l *loop) lookup(ev *syscall.EpollEvent) *conn {
 func (r *runner) run() {
 	l := r.l
 	for {
+		now := monoNow() // the batch's: its events came together
 		for {
 			ev, ok := r.b.claim()
 			if !ok {
 				break
 			}
 			if c := l.lookup(&ev); c != nil {
-				c.event(r, ev.Events)
+				c.event(r, ev.Events, now)
 			}
 			if r.gone.Load() {
 				return
@@ -521,8 +526,8 @@ func (l *loop) replace(old *runner) *runner {
 }
 
 // event serves an edge of a connection of the loop, on runner r or (nil)
-// on a host's thread.
-func (c *conn) event(r *runner, events uint32) {
+// on a host's thread; now is when the edge's batch came.
+func (c *conn) event(r *runner, events uint32, now time.Duration) {
 	c.mu.Lock()
 	switch c.mode {
 	case modeParked:
@@ -532,7 +537,7 @@ func (c *conn) event(r *runner, events uint32) {
 		// which the edge of those bytes already announced.
 		c.hup = events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0
 		c.mu.Unlock()
-		c.serveReady(r)
+		c.serveReady(r, now)
 	case modeBusy, modeNext: // another thread serves it: it looks again when done
 		c.missed = true
 		c.mu.Unlock()
@@ -547,9 +552,10 @@ func (c *conn) event(r *runner, events uint32) {
 }
 
 // serveReady serves, on a runner or a host's thread, the requests the
-// connection has ready and that need no waiting. It leaves the connection parked, with the
-// host, closed, or with a goroutine.
-func (c *conn) serveReady(r *runner) {
+// connection has ready and that need no waiting, as having come at now.
+// It leaves the connection parked, with the host, closed, or with a
+// goroutine.
+func (c *conn) serveReady(r *runner, now time.Duration) {
 	cfg := &c.s.cfg
 	for {
 		if c.r == c.w {
@@ -578,7 +584,7 @@ func (c *conn) serveReady(r *runner) {
 		if c.s.blocking {
 			r.enter()
 		}
-		status = c.dispatch(x)
+		status = c.dispatch(x, now)
 		if c.s.blocking {
 			r.exit()
 		}
@@ -764,7 +770,7 @@ func (c *conn) serveNext() {
 	}
 	c.mode = modeBusy
 	c.mu.Unlock()
-	c.serveReady(nil)
+	c.serveReady(nil, monoNow())
 }
 
 // expireParked closes a parked connection that waited longer than the
