@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"math"
 	"strings"
@@ -95,6 +96,46 @@ func TestParseProcStat(t *testing.T) {
 	}
 	if rss, err := parseVmRSS([]byte("Name:\tkthreadd\n")); err != nil || rss != 0 {
 		t.Errorf("no VmRSS = %d, %v", rss, err)
+	}
+}
+
+func TestSteal(t *testing.T) {
+	stat := func(steal int) []byte {
+		// user nice system idle iowait irq softirq steal guest guest_nice
+		return []byte(fmt.Sprintf("cpu  100 0 50 800 0 0 10 %d 40 0\ncpu0 50 0 25 400 0 0 5 0 20 0\n", steal))
+	}
+	before, err := parseCPUTicks(stat(40))
+	if err != nil || before.Total != 1000 || before.Steal != 40 {
+		t.Fatalf("got %+v, %v; want 1000 ticks with 40 stolen (guest time is in user)", before, err)
+	}
+	after, _ := parseCPUTicks(stat(140))
+	after.Total += 900 // 1,000 ticks later, 100 of them stolen
+	if got := stealPct(before, after); got != 10 {
+		t.Errorf("steal = %g%%, want 10%%", got)
+	}
+	if got := stealPct(after, after); got != 0 {
+		t.Errorf("steal over no time = %g%%", got)
+	}
+	if _, err := parseCPUTicks([]byte("cpu  1 2 3 4\n")); err == nil {
+		t.Error("accepted a cpu line without steal")
+	}
+	if sampleCPU().Total == 0 {
+		t.Error("no CPU ticks from /proc/stat")
+	}
+
+	b := &bench{cfg: Config{StealLimit: 5, StealRetries: 2}}
+	for _, c := range []struct {
+		steal float64
+		tries int
+		want  bool
+	}{{4, 1, false}, {6, 1, true}, {6, 2, true}, {6, 3, false}} {
+		if got := b.again(&Run{StealPct: c.steal, Tries: c.tries}); got != c.want {
+			t.Errorf("again(steal %g%%, try %d) = %v", c.steal, c.tries, got)
+		}
+	}
+	b.retried = maxRetryTime
+	if b.again(&Run{StealPct: 50, Tries: 1}) {
+		t.Error("measured again past the run's retry time")
 	}
 }
 

@@ -60,6 +60,9 @@ func markdown(res *Results, jsonName, svgName, cpuSVGName string) string {
 	p("- Rounds are interleaved: each round runs every scenario, and each scenario every server in turn, so drift in the machine hits all servers alike.\n")
 	p("- Figures are the median of the successful rounds, with min–max in parentheses. A run with any error (connect, read, write, timeout, a status of 400 or more as wrk counts it, or a wrong echo) is marked failed and left out; a cell says `failed (N errors)` when every round failed, and notes how many rounds failed otherwise.\n")
 	p("- CPU-µs/req: user + system CPU time of every process in the server's process group (`/proc/PID/stat`, fields 14 and 15, %g ticks per second), sampled just before and after the measured interval, divided by the requests wrk completed. It is steadier than req/s on a noisy machine.\n", clockTicks)
+	if cfg.StealLimit > 0 {
+		p("- Steal: this machine is a virtual one, and its hypervisor sometimes gives much of its CPU time to other guests, which makes every figure slower and noisier. The harness reads the steal time of `/proc/stat` around each measured interval; when it is over %g%% of the machine's CPU time, the measurement is taken again, up to %d times (and %s in all for the run), and the last one is kept. A cell notes how many of its rounds still met more steal.\n", cfg.StealLimit, cfg.StealRetries, maxRetryTime)
+	}
 	p("- p50 and p99 are wrk's latency percentiles (with pipelining, wrk times a batch of 16 as one sample and, for some servers, records none: shown as –).\n")
 	p("- Memory: RSS is the sum of `VmRSS` over the process group; KiB/conn = (RSS with the idle connections − baseline) / N.\n")
 	p("- Scenarios:\n")
@@ -172,6 +175,9 @@ func rowCells(res *Results, sc Scenario, sv ServerInfo) []string {
 	note := ""
 	if s.Failed > 0 {
 		note = fmt.Sprintf(" (%d of %d rounds failed, %s errors)", s.Failed, s.Failed+s.OK, commas(s.FailErrors))
+	}
+	if s.Stolen > 0 {
+		note += fmt.Sprintf(" (%d of %d rounds under steal)", s.Stolen, s.OK)
 	}
 	if sc.Idle {
 		return []string{fmtKiB(int64(s.RSSBase.Median)), fmtKiB(int64(s.RSS.Median)),

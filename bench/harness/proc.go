@@ -49,6 +49,54 @@ func parseProcStat(data []byte) (procStat, error) {
 	return procStat{PID: pid, PGRP: pgrp, Ticks: utime + stime}, nil
 }
 
+// cpuTicks is the whole machine's CPU time from the first line of
+// /proc/stat, in clock ticks: all of it, and what the hypervisor gave to
+// other guests while this machine's CPUs wanted to run (steal).
+type cpuTicks struct {
+	Total, Steal uint64
+}
+
+// parseCPUTicks reads the "cpu" line of /proc/stat: user nice system
+// idle iowait irq softirq steal, then guest times that user already holds.
+func parseCPUTicks(data []byte) (cpuTicks, error) {
+	var t cpuTicks
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 9 || f[0] != "cpu" {
+		return t, fmt.Errorf("/proc/stat: no cpu line with steal time")
+	}
+	for i, x := range f[1:9] {
+		v, err := strconv.ParseUint(x, 10, 64)
+		if err != nil {
+			return t, fmt.Errorf("/proc/stat: %v", err)
+		}
+		t.Total += v
+		if i == 7 {
+			t.Steal = v
+		}
+	}
+	return t, nil
+}
+
+// sampleCPU reads the machine's CPU ticks; zero when it cannot.
+func sampleCPU() cpuTicks {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTicks{}
+	}
+	t, _ := parseCPUTicks(data)
+	return t
+}
+
+// stealPct is the share of the machine's CPU time between two samples
+// that the hypervisor stole, in percent.
+func stealPct(before, after cpuTicks) float64 {
+	if after.Total <= before.Total {
+		return 0
+	}
+	return 100 * float64(after.Steal-before.Steal) / float64(after.Total-before.Total)
+}
+
 // parseVmRSS returns VmRSS in KiB from the text of /proc/PID/status,
 // 0 if the process has none (a zombie or a kernel thread).
 func parseVmRSS(data []byte) (int64, error) {

@@ -42,7 +42,7 @@ func (res *Results) summary(scenario, server string) *Summary {
 
 // fillSummaries computes Summaries from Runs, in report order.
 func (res *Results) fillSummaries() {
-	m := summarize(res.Runs)
+	m := summarize(res.Runs, res.Config.StealLimit)
 	res.Summaries = nil
 	for _, sc := range allScenarios {
 		for _, sv := range res.Servers {

@@ -47,10 +47,12 @@ type Summary struct {
 	RSS        Spread `json:"rss_kib"`
 	KiBPerConn Spread `json:"kib_per_conn"`
 	Conns      int    `json:"conns,omitempty"`
+	Stolen     int    `json:"stolen_rounds,omitempty"` // successful runs kept with steal over the limit
 }
 
-// summarize groups runs by (scenario, server).
-func summarize(runs []Run) map[[2]string]*Summary {
+// summarize groups runs by (scenario, server); stealLimit is the
+// config's, to count the runs that met more steal.
+func summarize(runs []Run, stealLimit float64) map[[2]string]*Summary {
 	type acc struct {
 		rps, cpu, p50, p99, mib, base, rss, kpc []float64
 	}
@@ -73,6 +75,9 @@ func summarize(runs []Run) map[[2]string]*Summary {
 			continue
 		}
 		s.OK++
+		if stealLimit > 0 && r.StealPct > stealLimit {
+			s.Stolen++
+		}
 		if r.Conns > 0 {
 			s.Conns = r.Conns
 			a.base = append(a.base, float64(r.RSSBaselineKiB))
