@@ -31,10 +31,15 @@ import (
 // (with a lingering close when the client may still be sending).
 type conn struct {
 	s      *Server
-	nc     net.Conn
-	raw    syscall.RawConn // for reads that hold no buffer; nil without
-	fd     int             // raw's descriptor, for its loop's reads and writes that must not wait; -1 without
+	fd     int // the descriptor, for its loop's reads and writes that must not wait; -1 without (TLS)
 	remote string
+
+	// The connection in Go's poller, for goroutines that wait on it
+	// (socket.go): made when first needed for one accepted raw.
+	sock   atomic.Pointer[socket]
+	sockMu sync.Mutex // orders making sock with closing the descriptor
+	closed bool       // the descriptor is closed; under sockMu
+	raddr  net.Addr   // the client's address, for a socket made later
 
 	tls        bool   // the connection is TLS (handshake done)
 	serverName string // the SNI the client sent
@@ -122,18 +127,32 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{
 		s:      s,
-		nc:     nc,
-		remote: addrString(nc.RemoteAddr()),
 		fd:     -1,
+		remote: addrString(nc.RemoteAddr()),
 		wake:   make(chan struct{}, 1),
 		wdone:  make(chan struct{}, 1),
 	}
-	if sc, ok := nc.(syscall.Conn); ok {
-		if c.raw, _ = sc.SyscallConn(); c.raw != nil {
-			c.readFn = c.rawRead
-			c.raw.Control(func(fd uintptr) { c.fd = int(fd) })
-		}
+	c.readFn = c.rawRead
+	p := newSocket(nc)
+	c.sock.Store(p)
+	if p.raw != nil {
+		p.raw.Control(func(fd uintptr) { c.fd = int(fd) })
 	}
+	return c
+}
+
+// newRawConn is a connection accepted as a bare descriptor (rawAccept).
+func newRawConn(s *Server, fd int, sa syscall.Sockaddr) *conn {
+	raddr := sockaddrAddr(sa)
+	c := &conn{
+		s:      s,
+		fd:     fd,
+		remote: addrString(raddr),
+		raddr:  raddr,
+		wake:   make(chan struct{}, 1),
+		wdone:  make(chan struct{}, 1),
+	}
+	c.readFn = c.rawRead
 	return c
 }
 
@@ -159,8 +178,8 @@ func (c *conn) serve() {
 		c.close(false)
 		return
 	}
-	if c.s.h2 != nil && (negotiatedH2(c.nc) || c.sniffH2C()) {
-		nc := c.nc
+	if c.s.h2 != nil && (negotiatedH2(c.netConn()) || c.sniffH2C()) {
+		nc := c.netConn()
 		if c.r < c.w {
 			nc = &replayConn{nc, append([]byte(nil), c.buf[c.r:c.w]...)}
 		}
@@ -222,7 +241,7 @@ func (c *conn) sniffH2C() bool {
 	if !c.s.cfg.H2C || c.tls || c.scgi {
 		return false
 	}
-	c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.HeaderTimeout))
+	c.netConn().SetReadDeadline(time.Now().Add(c.s.cfg.HeaderTimeout))
 	for {
 		got := c.buf[c.r:c.w]
 		n := min(len(got), len(h2Preface))
@@ -262,7 +281,7 @@ func (c *conn) readHead(first bool) (int, int) {
 				return 0, 0
 			}
 			c.idle = true
-			c.nc.SetReadDeadline(time.Now().Add(wait))
+			c.netConn().SetReadDeadline(time.Now().Add(wait))
 			c.mu.Unlock()
 		} else if !armed {
 			// The responses held for a pipelined batch go out before
@@ -270,7 +289,7 @@ func (c *conn) readHead(first bool) (int, int) {
 			if c.flush() != nil {
 				return 0, 0
 			}
-			c.nc.SetReadDeadline(time.Now().Add(cfg.HeaderTimeout))
+			c.netConn().SetReadDeadline(time.Now().Add(cfg.HeaderTimeout))
 			armed = true
 		}
 		err := c.fill(cfg.MaxHeaderBytes + 32) // SCGI's netstring length comes on top
@@ -455,7 +474,7 @@ func (c *conn) await(x *exchange) bool {
 			return c.finish(x) // x.end logged it
 		case !x.blocking && x.bodyAsked && !x.bodyRead && x.inErr == nil && len(x.in) < cfg.StreamBuffer:
 			c.reading = readBody
-			c.nc.SetReadDeadline(time.Now().Add(cfg.BodyTimeout))
+			c.netConn().SetReadDeadline(time.Now().Add(cfg.BodyTimeout))
 			c.mu.Unlock()
 			x.readAhead()
 		case x.bodyRead && c.r == c.w && !c.eof:
@@ -469,7 +488,7 @@ func (c *conn) await(x *exchange) bool {
 			c.reading = readNone
 			live := x.state == stateOpen || x.state == stateStreaming
 			if err != nil && live && ioCause(err) == ErrTimeout {
-				c.nc.SetReadDeadline(time.Time{}) // a deadline of an earlier exchange
+				c.netConn().SetReadDeadline(time.Time{}) // a deadline of an earlier exchange
 				err = nil
 			}
 			// A client may close as soon as it has the whole response,
@@ -546,7 +565,7 @@ func (c *conn) drain(x *exchange) bool {
 	if c.flush() != nil { // a client may wait for the response before it sends more
 		return false
 	}
-	c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.BodyTimeout))
+	c.netConn().SetReadDeadline(time.Now().Add(c.s.cfg.BodyTimeout))
 	var scratch [4 << 10]byte
 	for left := maxDrain; left > 0; {
 		n, err := c.readBody(scratch[:min(left, len(scratch))])
@@ -601,7 +620,7 @@ func (c *conn) signal() {
 // state again. Called with mu.
 func (c *conn) interrupt() {
 	if c.reading != readNone {
-		c.nc.SetReadDeadline(time.Now())
+		c.netConn().SetReadDeadline(time.Now())
 	}
 }
 
@@ -618,7 +637,7 @@ func (c *conn) shutdown() {
 	}
 	waits := c.reading == readAhead && (c.x == nil || c.x.state == stateEnded)
 	if c.idle || waits { // for a request that has not begun
-		c.nc.SetReadDeadline(time.Now())
+		c.netConn().SetReadDeadline(time.Now())
 	}
 }
 
@@ -638,7 +657,7 @@ func (c *conn) kill() {
 		x.unref()
 	}
 	c.cutWrites()
-	c.nc.SetReadDeadline(time.Now())
+	c.netConn().SetReadDeadline(time.Now())
 }
 
 // reject answers status to a request porter refuses; the connection
@@ -663,22 +682,20 @@ func (c *conn) close(linger bool) {
 	c.wmu.Lock()
 	c.werr = net.ErrClosed // no direct write may follow the descriptor's close
 	c.wmu.Unlock()
-	if !linger {
-		c.nc.Close()
-		c.s.connClosed(c)
-		return
-	}
-	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
-	}
-	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
-	var scratch [512]byte
-	for {
-		if _, err := c.nc.Read(scratch[:]); err != nil {
-			break
+	if linger {
+		nc := c.netConn()
+		if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+		nc.SetReadDeadline(time.Now().Add(lingerTime))
+		var scratch [512]byte
+		for {
+			if _, err := nc.Read(scratch[:]); err != nil {
+				break
+			}
 		}
 	}
-	c.nc.Close()
+	c.closeSocket()
 	c.s.connClosed(c)
 }
 
@@ -702,15 +719,16 @@ func (c *conn) fill(limit int) error {
 		c.putBuf()
 		c.buf = b // not the pool's: dropped when released
 	}
-	if c.raw == nil {
+	p := c.polled()
+	if p.raw == nil {
 		c.getBuf()
-		n, err := c.nc.Read(c.buf[c.w:])
+		n, err := p.nc.Read(c.buf[c.w:])
 		c.w += n
 		c.s.stats.bytesIn.Add(int64(n))
 		return err
 	}
 	c.rn, c.rerr = 0, nil
-	err := c.raw.Read(c.readFn)
+	err := p.raw.Read(c.readFn)
 	switch {
 	case err != nil:
 		return err
@@ -805,7 +823,7 @@ func (c *conn) readBody(p []byte) (int, error) {
 			continue
 		}
 		if !b.chunked && len(p) >= bufSize { // large reads skip the buffer
-			n, err := c.nc.Read(p[:min(int64(len(p)), b.remain)])
+			n, err := c.netConn().Read(p[:min(int64(len(p)), b.remain)])
 			c.s.stats.bytesIn.Add(int64(n))
 			b.remain -= int64(n)
 			b.read.Add(int64(n))

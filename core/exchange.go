@@ -404,7 +404,7 @@ func (x *exchange) markEnded() bool {
 	case x.cut || !x.keepAlive || c.reading == readBody:
 		c.interrupt() // the connection ends, or the host wants no more of the body
 	case c.reading == readAhead: // serve now waits for the next request
-		c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.IdleTimeout))
+		c.netConn().SetReadDeadline(time.Now().Add(c.s.cfg.IdleTimeout))
 	}
 	return true
 }
@@ -486,7 +486,7 @@ func (x *exchange) ReadBody(p []byte) (int, error) {
 	cont := x.expect100 && !x.continued && x.state == stateOpen
 	x.continued = x.continued || cont
 	// Under mu, so that stopReading's deadline comes after this one.
-	c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.BodyTimeout))
+	c.netConn().SetReadDeadline(time.Now().Add(c.s.cfg.BodyTimeout))
 	c.mu.Unlock()
 	if cont {
 		c.wmu.Lock()
@@ -670,7 +670,7 @@ func (x *exchange) stopReading() bool {
 		return false
 	}
 	x.c.mu.Lock()
-	x.c.nc.SetReadDeadline(time.Now())
+	x.c.netConn().SetReadDeadline(time.Now())
 	x.c.mu.Unlock()
 	x.rmu.Lock()
 	x.rmu.Unlock()

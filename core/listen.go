@@ -92,7 +92,7 @@ func (s *Server) ServeFD(fd int) error {
 		nc.Close()
 		return ErrWouldBlock // at MaxConnections
 	}
-	s.serveConn(nc, false)
+	s.serveConn(newConn(s, nc))
 	return nil
 }
 
@@ -125,6 +125,12 @@ func (s *Server) addListener(ln net.Listener, opt ListenOptions) (int, error) {
 	if s.started || s.stopping {
 		ln.Close()
 		return 0, ErrState
+	}
+	if !opt.TLS && !opt.SCGI && !s.cfg.H2C { // its connections go to loops
+		// Without a descriptor to duplicate, Go's Accept does it all.
+		if raw, err := newRawListener(ln); err == nil {
+			ln = raw
+		}
 	}
 	s.listeners = append(s.listeners, ln)
 	s.listenOpts = append(s.listenOpts, opt)

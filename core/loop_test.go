@@ -3,7 +3,9 @@ package core
 import (
 	"fmt"
 	"net"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +13,52 @@ import (
 	"testing"
 	"time"
 )
+
+// A connection its loop serves is in that loop's epoll set only: were it
+// in Go's poller too, each packet would wake both (socket.go).
+func TestLoopConnsStayOutOfGoPoller(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			ts := start(t, Config{}, m.blocking, respondOK)
+			c := dial(t, ts.addr)
+			c.get("/")
+			c.expect(200, "/")
+			fd := -1
+			ts.mu.Lock()
+			for sc := range ts.conns {
+				fd = sc.fd
+			}
+			ts.mu.Unlock()
+			if n := epollSetsWatching(t, fd); n != 1 {
+				t.Errorf("descriptor %d is in %d epoll sets, want its loop's alone", fd, n)
+			}
+		})
+	}
+}
+
+// epollSetsWatching counts the process's epoll sets that watch fd.
+func epollSetsWatching(t *testing.T, fd int) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fdinfo")
+	if err != nil {
+		t.Skip("no /proc:", err)
+	}
+	n := 0
+	for _, e := range ents {
+		data, err := os.ReadFile("/proc/self/fdinfo/" + e.Name())
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "tfd:" && f[1] == strconv.Itoa(fd) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
 
 // An idle keep-alive connection belongs to its loop: no goroutine each.
 func TestLoopIdleConnsHoldNoGoroutine(t *testing.T) {

@@ -169,6 +169,7 @@ func (s *Server) sweep() {
 // process runs out of descriptors it backs off and tries again.
 func (s *Server) accept(ln net.Listener, config *tls.Config, scgi bool) {
 	defer s.active.Done()
+	raw, _ := ln.(*rawListener)
 	backoff := time.Duration(0)
 	for s.waitResumed() {
 		select {
@@ -176,7 +177,7 @@ func (s *Server) accept(ln net.Listener, config *tls.Config, scgi bool) {
 		case <-s.stopped:
 			return
 		}
-		nc, err := ln.Accept()
+		c, err := s.acceptConn(ln, raw, config)
 		if err != nil {
 			<-s.slots
 			var ne net.Error
@@ -201,29 +202,42 @@ func (s *Server) accept(ln net.Listener, config *tls.Config, scgi bool) {
 		// An Accept that the socket readied just as Pause set the
 		// deadline still succeeds: that client waits here instead.
 		if !s.waitResumed() {
-			nc.Close()
+			c.closeSocket()
 			<-s.slots
 			return
 		}
-		if config != nil {
-			nc = tls.Server(nc, config) // the handshake is the connection's first read
-		}
-		s.serveConn(nc, scgi)
+		c.scgi = scgi
+		s.serveConn(c)
 	}
 }
 
-// serveConn serves a connection that holds a slot.
-func (s *Server) serveConn(nc net.Conn, scgi bool) {
-	c := newConn(s, nc)
-	c.scgi = scgi
-	_, secure := nc.(*tls.Conn)
-	if !secure {
-		c.useLoop(s.nextLoop())
+// acceptConn takes the listener's next connection: as a bare descriptor
+// from a rawListener, else through ln, with TLS when config is set.
+func (s *Server) acceptConn(ln net.Listener, raw *rawListener, config *tls.Config) (*conn, error) {
+	if raw != nil {
+		fd, sa, err := raw.accept()
+		if err != nil {
+			return nil, err
+		}
+		return newRawConn(s, fd, sa), nil
 	}
+	nc, err := ln.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if config != nil {
+		nc = tls.Server(nc, config) // the handshake is the connection's first read
+	}
+	return newConn(s, nc), nil
+}
+
+// serveConn serves a connection that holds a slot.
+func (s *Server) serveConn(c *conn) {
+	c.useLoop(s.nextLoop()) // not for TLS (no descriptor) or SCGI
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
-		nc.Close()
+		c.closeSocket()
 		<-s.slots
 		return
 	}

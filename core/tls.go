@@ -116,17 +116,17 @@ func (s *Server) tlsConfig() *tls.Config {
 // timeout and records what the request views report of it; it reports
 // whether the connection may be served.
 func (c *conn) handshake() bool {
-	tc, ok := c.nc.(*tls.Conn)
+	tc, ok := c.netConn().(*tls.Conn)
 	if !ok {
 		return true
 	}
-	c.nc.SetDeadline(time.Now().Add(c.s.cfg.HeaderTimeout))
+	c.netConn().SetDeadline(time.Now().Add(c.s.cfg.HeaderTimeout))
 	if err := tc.Handshake(); err != nil {
 		c.s.stats.tlsErrors.Add(1)
 		c.s.log(Log{Kind: LogError, Remote: c.remote, Cause: err})
 		return false
 	}
-	c.nc.SetWriteDeadline(time.Time{})
+	c.netConn().SetWriteDeadline(time.Time{})
 	c.tls = true
 	c.serverName = tc.ConnectionState().ServerName
 	return true

@@ -55,7 +55,7 @@ func (c *conn) emit(p []byte, block bool) error {
 		return err
 	}
 	// No deadline timer stays armed for a write that is over.
-	c.nc.SetWriteDeadline(time.Time{})
+	c.netConn().SetWriteDeadline(time.Time{})
 	return nil
 }
 
@@ -106,8 +106,8 @@ func (c *conn) writeAll(p []byte) (int, error) {
 		if c.cut.Load() {
 			return written, os.ErrDeadlineExceeded
 		}
-		c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-		n, err := c.nc.Write(p[written:min(len(p), written+writePart)])
+		c.netConn().SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+		n, err := c.netConn().Write(p[written:min(len(p), written+writePart)])
 		written += n
 		if err != nil {
 			return written, err
@@ -120,7 +120,7 @@ func (c *conn) writeAll(p []byte) (int, error) {
 // connection is closing without the rest of its response.
 func (c *conn) cutWrites() {
 	c.cut.Store(true) // before the deadline: writeAll would set a new one
-	c.nc.SetWriteDeadline(time.Now())
+	c.netConn().SetWriteDeadline(time.Now())
 }
 
 // writeLoop writes c.out until it is empty, waiting for the socket as
@@ -143,7 +143,7 @@ func (c *conn) writeLoop() {
 	c.writing = false
 	err := c.werr
 	if err == nil {
-		c.nc.SetWriteDeadline(time.Time{}) // as in emit
+		c.netConn().SetWriteDeadline(time.Time{}) // as in emit
 	}
 	c.wmu.Unlock()
 	select {
