@@ -116,17 +116,21 @@ func (s *Server) tlsConfig() *tls.Config {
 // timeout and records what the request views report of it; it reports
 // whether the connection may be served.
 func (c *conn) handshake() bool {
-	tc, ok := c.netConn().(*tls.Conn)
+	p := c.sock.Load() // none yet for a connection accepted raw, never TLS
+	if p == nil {
+		return true
+	}
+	tc, ok := p.nc.(*tls.Conn)
 	if !ok {
 		return true
 	}
-	c.netConn().SetDeadline(time.Now().Add(c.s.cfg.HeaderTimeout))
+	tc.SetDeadline(time.Now().Add(c.s.cfg.HeaderTimeout))
 	if err := tc.Handshake(); err != nil {
 		c.s.stats.tlsErrors.Add(1)
 		c.s.log(Log{Kind: LogError, Remote: c.remote, Cause: err})
 		return false
 	}
-	c.netConn().SetWriteDeadline(time.Time{})
+	tc.SetWriteDeadline(time.Time{})
 	c.tls = true
 	c.serverName = tc.ConnectionState().ServerName
 	return true
