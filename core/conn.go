@@ -125,14 +125,7 @@ const lingerTime = 500 * time.Millisecond
 var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{
-		s:      s,
-		fd:     -1,
-		remote: addrString(nc.RemoteAddr()),
-		wake:   make(chan struct{}, 1),
-		wdone:  make(chan struct{}, 1),
-	}
-	c.readFn = c.rawRead
+	c := makeConn(s, -1, nc.RemoteAddr())
 	p := newSocket(nc)
 	c.sock.Store(p)
 	if p.raw != nil {
@@ -141,9 +134,13 @@ func newConn(s *Server, nc net.Conn) *conn {
 	return c
 }
 
-// newRawConn is a connection accepted as a bare descriptor (rawAccept).
+// newRawConn is a connection accepted as a bare descriptor (rawListener):
+// it has no socket until one is needed (polled).
 func newRawConn(s *Server, fd int, sa syscall.Sockaddr) *conn {
-	raddr := sockaddrAddr(sa)
+	return makeConn(s, fd, sockaddrAddr(sa))
+}
+
+func makeConn(s *Server, fd int, raddr net.Addr) *conn {
 	c := &conn{
 		s:      s,
 		fd:     fd,

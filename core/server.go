@@ -169,7 +169,6 @@ func (s *Server) sweep() {
 // process runs out of descriptors it backs off and tries again.
 func (s *Server) accept(ln net.Listener, config *tls.Config, scgi bool) {
 	defer s.active.Done()
-	raw, _ := ln.(*rawListener)
 	backoff := time.Duration(0)
 	for s.waitResumed() {
 		select {
@@ -177,7 +176,7 @@ func (s *Server) accept(ln net.Listener, config *tls.Config, scgi bool) {
 		case <-s.stopped:
 			return
 		}
-		c, err := s.acceptConn(ln, raw, config)
+		c, err := s.acceptConn(ln, config)
 		if err != nil {
 			<-s.slots
 			var ne net.Error
@@ -213,8 +212,8 @@ func (s *Server) accept(ln net.Listener, config *tls.Config, scgi bool) {
 
 // acceptConn takes the listener's next connection: as a bare descriptor
 // from a rawListener, else through ln, with TLS when config is set.
-func (s *Server) acceptConn(ln net.Listener, raw *rawListener, config *tls.Config) (*conn, error) {
-	if raw != nil {
+func (s *Server) acceptConn(ln net.Listener, config *tls.Config) (*conn, error) {
+	if raw, ok := ln.(*rawListener); ok {
 		fd, sa, err := raw.accept()
 		if err != nil {
 			return nil, err
