@@ -183,7 +183,7 @@ func TestFormat(t *testing.T) {
 // sampleResults is a two-round run with one failure of each kind.
 func sampleResults() *Results {
 	cfg := modeConfig("full")
-	cfg.Rounds = 2
+	cfg.Rounds, cfg.ScenarioRounds = 2, nil
 	res := &Results{Format: 1, Date: "2026-01-02T03:04:05Z", WallSeconds: 42, Config: cfg,
 		Machine: Machine{CPU: "Test CPU <&>", Cores: 2, Kernel: "6.1", Go: "go1.26"},
 		Servers: []ServerInfo{
@@ -329,6 +329,21 @@ func TestModes(t *testing.T) {
 	}
 	if d := estimate(modeConfig("quick"), ten); d > 100*time.Second {
 		t.Errorf("quick run estimate %v", d)
+	}
+	// The full run measures hello more often and idle once.
+	full := modeConfig("full")
+	rounds := map[string]int{}
+	for _, sc := range full.scenarios() {
+		rounds[sc.Key] = full.roundsOf(sc)
+	}
+	if rounds["hello"] != 5 || rounds["pipeline"] != 3 || rounds["idle"] != 1 || full.maxRounds() != 5 {
+		t.Errorf("full run rounds %v, most %d", rounds, full.maxRounds())
+	}
+	if got := roundsText(full); got != "3 rounds of 1s per measurement (hello: 5, idle: 1)" {
+		t.Errorf("roundsText = %q", got)
+	}
+	if err := full.only([]string{"pipeline"}); err != nil || full.maxRounds() != 3 || roundsText(full) != "3 rounds of 1s per measurement" {
+		t.Errorf("pipeline alone: %v, %d rounds, %q", err, full.maxRounds(), roundsText(full))
 	}
 	if math.IsNaN(ticksToMicros(1)) || ticksToMicros(uint64(clockTicks)) != 1e6 {
 		t.Error("ticksToMicros")

@@ -31,7 +31,7 @@ func main() {
 		only      = flag.String("only", "", "comma-separated subset of servers, or @FILE with one name a line (build.sh's peers.ok)")
 		quick     = flag.Bool("quick", false, "quick mode: 1 round of hello and pipelined, 1,000 idle connections")
 		tiny      = flag.Bool("tiny", false, "harness self-test: 1 round of 1 s, hello and 200 idle connections, output to a temporary directory")
-		rounds    = flag.Int("rounds", 0, "rounds (default: 3, or 1 in quick and tiny modes)")
+		rounds    = flag.Int("rounds", 0, "rounds of every scenario (default: 3, with 5 of hello and 1 of idle; 1 in quick and tiny modes)")
 		duration  = flag.Duration("duration", 0, "measured time per run, whole seconds (default 1s, 2s in quick mode)")
 		idleConns = flag.Int("idle", 0, "idle connections (default 10000, quick 1000, tiny 200)")
 		scenarios = flag.String("scenarios", "", "comma-separated subset of the mode's scenarios (hello, pipeline, echo, download, c1000, idle)")
@@ -94,7 +94,7 @@ func main() {
 
 	cfg := modeConfig(mode)
 	if *rounds > 0 {
-		cfg.Rounds = *rounds
+		cfg.Rounds, cfg.ScenarioRounds = *rounds, nil
 	}
 	if *duration > 0 {
 		cfg.Duration = duration.Round(time.Second)
@@ -200,18 +200,17 @@ func run(cfg Config, peersPath, outDir, only string) (*Results, error) {
 func estimate(cfg Config, peers []Peer) time.Duration {
 	var d time.Duration
 	for _, sc := range cfg.scenarios() {
+		each := cfg.Warmup + cfg.Duration + 500*time.Millisecond
+		if sc.Idle {
+			each = 3 * time.Second
+		}
 		for _, p := range peers {
-			if !sc.Needs(p) {
-				continue
-			}
-			if sc.Idle {
-				d += 3 * time.Second
-			} else {
-				d += cfg.Warmup + cfg.Duration + 500*time.Millisecond
+			if sc.Needs(p) {
+				d += each * time.Duration(cfg.roundsOf(sc))
 			}
 		}
 	}
-	return d * time.Duration(cfg.Rounds)
+	return d
 }
 
 // findScripts locates the wrk Lua scripts next to this source file, or

@@ -218,10 +218,20 @@ func serverName(s ServerInfo) string {
 }
 
 func roundsText(cfg Config) string {
+	text := fmt.Sprintf("%d rounds of %s per measurement", cfg.Rounds, cfg.Duration)
 	if cfg.Rounds == 1 {
-		return fmt.Sprintf("1 round of %s per measurement", cfg.Duration)
+		text = fmt.Sprintf("1 round of %s per measurement", cfg.Duration)
 	}
-	return fmt.Sprintf("%d rounds of %s per measurement", cfg.Rounds, cfg.Duration)
+	var other []string
+	for _, s := range cfg.scenarios() {
+		if n := cfg.roundsOf(s); n != cfg.Rounds {
+			other = append(other, fmt.Sprintf("%s: %d", s.Key, n))
+		}
+	}
+	if len(other) > 0 {
+		text += " (" + strings.Join(other, ", ") + ")"
+	}
+	return text
 }
 
 // cell makes text safe inside a table cell.

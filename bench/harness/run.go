@@ -35,7 +35,8 @@ type Run struct {
 }
 
 // bench runs every round, scenario and server, interleaved:
-// for each round, for each scenario, each server in manifest order.
+// for each round, for each scenario it measures, each server in
+// manifest order.
 // A server that fails to start is not tried again.
 type bench struct {
 	cfg       Config
@@ -55,15 +56,14 @@ func (b *bench) all() {
 	for _, s := range scen {
 		for _, p := range b.peers {
 			if s.Needs(p) {
-				total++
+				total += b.cfg.roundsOf(s)
 			}
 		}
 	}
-	total *= b.cfg.Rounds
-	for round := 1; round <= b.cfg.Rounds; round++ {
+	for round := 1; round <= b.cfg.maxRounds(); round++ {
 		for _, s := range scen {
 			for _, p := range b.peers {
-				if !s.Needs(p) {
+				if !s.Needs(p) || round > b.cfg.roundsOf(s) {
 					continue
 				}
 				n++

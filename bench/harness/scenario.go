@@ -46,12 +46,17 @@ var allScenarios = []Scenario{
 
 // Config is how a run is shaped; it is saved with the results.
 type Config struct {
-	Mode      string        `json:"mode"` // full, quick or tiny
-	Rounds    int           `json:"rounds"`
-	Duration  time.Duration `json:"duration_ns"`
-	Warmup    time.Duration `json:"warmup_ns"`
-	IdleConns int           `json:"idle_conns"`
-	Scenarios []string      `json:"scenarios"`
+	Mode   string `json:"mode"` // full, quick or tiny
+	Rounds int    `json:"rounds"`
+	// ScenarioRounds overrides Rounds for some scenarios: more for hello,
+	// on which the per-core comparison with nginx rests and whose
+	// differences of a few percent need them; fewer for idle, whose RSS
+	// is the same from round to round.
+	ScenarioRounds map[string]int `json:"scenario_rounds,omitempty"`
+	Duration       time.Duration  `json:"duration_ns"`
+	Warmup         time.Duration  `json:"warmup_ns"`
+	IdleConns      int            `json:"idle_conns"`
+	Scenarios      []string       `json:"scenarios"`
 	// A measurement during which the hypervisor stole more than
 	// StealLimit percent of the machine's CPU time is taken again, up to
 	// StealRetries times (and maxRetryTime in all).
@@ -73,11 +78,13 @@ func modeConfig(mode string) Config {
 		return Config{Mode: mode, Rounds: 1, Duration: 2 * time.Second, Warmup: time.Second,
 			IdleConns: 1000, Scenarios: []string{"hello", "pipeline", "idle"}, StealLimit: 5, StealRetries: 3}
 	}
-	// 3 rounds of 1 s keep 10 servers and 6 scenarios near 7.5 minutes
-	// (150 wrk runs of about 2.4 s with warm-up and restart, 30 idle runs
-	// of about 3 s), leaving room for the build within make bench's 10;
-	// measuring again under steal adds at most maxRetryTime.
-	return Config{Mode: "full", Rounds: 3, Duration: time.Second, Warmup: time.Second,
+	// 3 rounds of 1 s (5 of hello, 1 of idle) keep 13 servers and 6
+	// scenarios near 8.5 minutes (218 wrk runs of about 2.3 s with
+	// warm-up and restart, 13 idle runs of about 2.5 s), leaving room for
+	// the build and h2load within make bench's 10; measuring again under
+	// steal adds at most maxRetryTime.
+	return Config{Mode: "full", Rounds: 3, ScenarioRounds: map[string]int{"hello": 5, "idle": 1},
+		Duration: time.Second, Warmup: time.Second,
 		IdleConns: 10000, Scenarios: []string{"hello", "pipeline", "echo", "download", "c1000", "idle"},
 		StealLimit: 5, StealRetries: 3}
 }
@@ -91,6 +98,23 @@ func (c *Config) only(keys []string) error {
 	}
 	c.Scenarios = keys
 	return nil
+}
+
+// roundsOf returns how many rounds measure scenario s.
+func (c Config) roundsOf(s Scenario) int {
+	if n, ok := c.ScenarioRounds[s.Key]; ok {
+		return n
+	}
+	return c.Rounds
+}
+
+// maxRounds returns how many rounds the run has: the most of any scenario.
+func (c Config) maxRounds() int {
+	n := 0
+	for _, s := range c.scenarios() {
+		n = max(n, c.roundsOf(s))
+	}
+	return n
 }
 
 // scenarios returns the scenarios the config selects, in report order.
