@@ -9,7 +9,8 @@ import (
 
 // Queue carries loop-mode events from porter to the host's threads: many
 // producers, many consumers, and a file descriptor that is readable
-// exactly while events wait (or once the queue is closed).
+// while events wait that no consumer is about to take (and once the
+// queue is closed).
 //
 // A consumer that finds the queue empty waits for that descriptor, or,
 // once PollWith gave it a server's Poll, runs the server's loop: the
@@ -28,6 +29,7 @@ type Queue[T any] struct {
 	items    []T
 	head     int
 	signaled bool // a byte sits in the pipe
+	taking   int  // consumers between a poll that does not wait and their take
 	isClosed bool
 }
 
@@ -56,7 +58,7 @@ func (q *Queue[T]) TryPush(v T) bool {
 		return false
 	}
 	q.items = append(q.items, v)
-	q.raise()
+	q.announce()
 	return true
 }
 
@@ -66,7 +68,7 @@ func (q *Queue[T]) Push(v T) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.items = append(q.items, v)
-	q.raise()
+	q.announce()
 }
 
 // Pop moves up to len(dst) events into dst. A negative timeout waits
@@ -78,17 +80,19 @@ func (q *Queue[T]) Pop(dst []T, timeout time.Duration) (int, error) {
 		deadline = time.Now().Add(timeout)
 	}
 	for wait := time.Duration(0); ; {
+		held := false
 		switch {
 		case q.poll != nil:
 			// Poll for no more than dst takes: a request is answered
 			// while what its reading touched is still in the cache.
-			if room := len(dst) - q.waiting(); room > 0 {
+			var room int
+			if room, held = q.enter(len(dst), wait == 0); room > 0 {
 				q.poll(wait, room)
 			}
 		case wait != 0:
 			waitReadable(q.rfd, wait)
 		}
-		if n, err := q.take(dst); n > 0 || err != nil || timeout == 0 || len(dst) == 0 {
+		if n, err := q.take(dst, held); n > 0 || err != nil || timeout == 0 || len(dst) == 0 {
 			return n, err
 		}
 		if wait = -1; timeout > 0 {
@@ -99,17 +103,28 @@ func (q *Queue[T]) Pop(dst []T, timeout time.Duration) (int, error) {
 	}
 }
 
-// waiting is how many events wait.
-func (q *Queue[T]) waiting() int {
+// enter returns how many events a consumer taking up to want may poll
+// for. A poll that does not wait, and has room, holds the descriptor
+// down until the take that follows it (held): the events it queues, the
+// bulk under load, are this consumer's, and signalling them through the
+// pipe would cost two system calls that tell no one anything.
+func (q *Queue[T]) enter(want int, quiet bool) (room int, held bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.items) - q.head
+	room = want - (len(q.items) - q.head)
+	if held = quiet && room > 0; held {
+		q.taking++
+	}
+	return room, held
 }
 
-// take moves the events that wait into dst.
-func (q *Queue[T]) take(dst []T) (int, error) {
+// take moves the events that wait into dst, ending a consumer's hold.
+func (q *Queue[T]) take(dst []T, held bool) (int, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if held {
+		q.taking--
+	}
 	n := copy(dst, q.items[q.head:])
 	if n == 0 && q.isClosed {
 		return 0, ErrServerClosed
@@ -129,6 +144,9 @@ func (q *Queue[T]) take(dst []T) (int, error) {
 		q.items = q.items[:copy(q.items, q.items[q.head:])]
 		q.head = 0
 	}
+	if q.head < len(q.items) {
+		q.raise() // what this consumer leaves, perhaps queued during a hold
+	}
 	return n, nil
 }
 
@@ -145,6 +163,14 @@ func (q *Queue[T]) Close() {
 func (q *Queue[T]) Free() {
 	syscall.Close(q.rfd)
 	syscall.Close(q.wfd)
+}
+
+// announce makes the descriptor readable for a new event, unless a
+// consumer will take it anyway. Called with mu.
+func (q *Queue[T]) announce() {
+	if q.taking == 0 {
+		q.raise()
+	}
 }
 
 // raise makes the descriptor readable. Called with mu.

@@ -122,6 +122,110 @@ func TestQueuePollsForTheRoomLeft(t *testing.T) {
 	}
 }
 
+// Events that a poll without waiting queues go to the consumer that
+// polled, with no signal through the pipe; what it leaves is signalled.
+func TestQueueHoldsTheFdForItsOwnPoll(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t, 100)
+	var readableInPoll []bool
+	q.PollWith(func(_ time.Duration, most int) {
+		for i := range most + 2 { // two more than the consumer takes
+			q.Push(i)
+			readableInPoll = append(readableInPoll, readable(t, q.Fd()))
+		}
+	})
+	got, err := pop(t, q, 3, 0)
+	must(t, "Pop", err, nil)
+	if len(got) != 3 {
+		t.Fatalf("Pop = %v, want 3 events", got)
+	}
+	for i, r := range readableInPoll {
+		if r {
+			t.Fatalf("push %d during the consumer's own poll made the fd readable", i)
+		}
+	}
+	checkReadable(t, q, true, "two events left by the consumer")
+	q.PollWith(func(time.Duration, int) {})
+	got, err = pop(t, q, 3, 0)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("second Pop = %v, %v; want the 2 left", got, err)
+	}
+	checkReadable(t, q, false, "drained")
+}
+
+// Consumers that wait for the descriptor inside their poll, as a host's
+// threads do in the server's loop, all wake for events that other
+// consumers' holds left unsignalled.
+func TestQueueHoldsNeverStrandEvents(t *testing.T) {
+	t.Parallel()
+	const producers, consumers, each = 3, 3, 5000
+	q := newQueue(t, 1<<20)
+	q.PollWith(func(wait time.Duration, _ int) {
+		if wait != 0 {
+			waitReadable(q.Fd(), wait)
+		}
+	})
+	var seen [producers * each]int32
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for c := range consumers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dst := make([]int, 1+c*5)
+			for {
+				n, err := q.Pop(dst, -1)
+				if err == ErrServerClosed {
+					return
+				}
+				mu.Lock()
+				for _, v := range dst[:n] {
+					seen[v]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	var pw sync.WaitGroup
+	for p := range producers {
+		pw.Add(1)
+		go func() {
+			defer pw.Done()
+			for i := range each {
+				q.Push(p*each + i)
+				if i%64 == 0 {
+					time.Sleep(10 * time.Microsecond) // let consumers go idle now and then
+				}
+			}
+		}()
+	}
+	pw.Wait()
+	// Every event must be taken without Close's help.
+	deadline := time.Now().Add(waitLong)
+	for {
+		mu.Lock()
+		total := 0
+		for _, n := range seen {
+			total += int(n)
+		}
+		mu.Unlock()
+		if total == len(seen) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d events taken; the rest are stranded", total, len(seen))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	q.Close()
+	wg.Wait()
+	for v, n := range seen {
+		if n != 1 {
+			t.Fatalf("item %d delivered %d times", v, n)
+		}
+	}
+}
+
 func TestQueuePopTimeouts(t *testing.T) {
 	t.Parallel()
 	q := newQueue(t, 10)
