@@ -80,19 +80,18 @@ func (q *Queue[T]) Pop(dst []T, timeout time.Duration) (int, error) {
 		deadline = time.Now().Add(timeout)
 	}
 	for wait := time.Duration(0); ; {
-		held := false
+		var n int
+		var err error
 		switch {
 		case q.poll != nil:
-			// Poll for no more than dst takes: a request is answered
-			// while what its reading touched is still in the cache.
-			var room int
-			if room, held = q.enter(len(dst), wait == 0); room > 0 {
-				q.poll(wait, room)
+			n, err = q.pollThenTake(dst, wait)
+		default:
+			if wait != 0 {
+				waitReadable(q.rfd, wait)
 			}
-		case wait != 0:
-			waitReadable(q.rfd, wait)
+			n, err = q.take(dst)
 		}
-		if n, err := q.take(dst, held); n > 0 || err != nil || timeout == 0 || len(dst) == 0 {
+		if n > 0 || err != nil || timeout == 0 || len(dst) == 0 {
 			return n, err
 		}
 		if wait = -1; timeout > 0 {
@@ -103,12 +102,27 @@ func (q *Queue[T]) Pop(dst []T, timeout time.Duration) (int, error) {
 	}
 }
 
-// enter returns how many events a consumer taking up to want may poll
-// for. A poll that does not wait, and has room, holds the descriptor
-// down until the take that follows it (held): the events it queues, the
-// bulk under load, are this consumer's, and signalling them through the
-// pipe would cost two system calls that tell no one anything.
-func (q *Queue[T]) enter(want int, quiet bool) (room int, held bool) {
+// pollThenTake polls for no more than dst has room for, so that a
+// request is answered while what its reading touched is still in the
+// cache, then takes. A poll that does not wait holds the descriptor down
+// meanwhile: the events it queues, the bulk under load, are this
+// consumer's, and signalling them through the pipe would cost two system
+// calls that tell no one anything. A blocking poll must not hold it: a
+// thread asleep in the loop waits for the pipe too.
+func (q *Queue[T]) pollThenTake(dst []T, wait time.Duration) (int, error) {
+	room, held := q.hold(len(dst), wait == 0)
+	if held {
+		defer q.release()
+	}
+	if room > 0 {
+		q.poll(wait, room)
+	}
+	return q.take(dst)
+}
+
+// hold returns how much room a consumer taking up to want has left; with
+// quiet set and room left, it holds the descriptor down until release.
+func (q *Queue[T]) hold(want int, quiet bool) (room int, held bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	room = want - (len(q.items) - q.head)
@@ -118,13 +132,20 @@ func (q *Queue[T]) enter(want int, quiet bool) (room int, held bool) {
 	return room, held
 }
 
-// take moves the events that wait into dst, ending a consumer's hold.
-func (q *Queue[T]) take(dst []T, held bool) (int, error) {
+// release ends a hold, signalling what the holder left for others.
+func (q *Queue[T]) release() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if held {
-		q.taking--
+	q.taking--
+	if q.head < len(q.items) {
+		q.raise()
 	}
+}
+
+// take moves the events that wait into dst.
+func (q *Queue[T]) take(dst []T) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	n := copy(dst, q.items[q.head:])
 	if n == 0 && q.isClosed {
 		return 0, ErrServerClosed
@@ -143,9 +164,6 @@ func (q *Queue[T]) take(dst []T, held bool) (int, error) {
 	case q.head > 1024 && q.head > len(q.items)/2:
 		q.items = q.items[:copy(q.items, q.items[q.head:])]
 		q.head = 0
-	}
-	if q.head < len(q.items) {
-		q.raise() // what this consumer leaves, perhaps queued during a hold
 	}
 	return n, nil
 }

@@ -153,6 +153,20 @@ func TestQueueHoldsTheFdForItsOwnPoll(t *testing.T) {
 	checkReadable(t, q, false, "drained")
 }
 
+// A poll that panics (a bug, which the C ABI turns into an error code)
+// must not leave the descriptor held down for good.
+func TestQueueHoldEndsWhenThePollPanics(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t, 10)
+	q.PollWith(func(time.Duration, int) { panic("poll") })
+	func() {
+		defer func() { recover() }()
+		q.Pop(make([]int, 1), 0)
+	}()
+	q.Push(1)
+	checkReadable(t, q, true, "push after a poll panicked")
+}
+
 // Consumers that wait for the descriptor inside their poll, as a host's
 // threads do in the server's loop, all wake for events that other
 // consumers' holds left unsignalled.
