@@ -54,6 +54,71 @@ func pop(t *testing.T, q *Queue[int], max int, timeout time.Duration) ([]int, er
 	return dst[:n], err
 }
 
+// deliveries counts how often consumers took each of the events 0..n-1.
+type deliveries struct {
+	mu   sync.Mutex
+	seen []int32
+	wg   sync.WaitGroup
+}
+
+// consume starts consumers that pop batches of 1, 1+step, 1+2*step, ...
+// events, waiting for them, until the queue is closed and drained.
+func consume(t *testing.T, q *Queue[int], consumers, step, events int) *deliveries {
+	d := &deliveries{seen: make([]int32, events)}
+	for c := range consumers {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			dst := make([]int, 1+c*step)
+			for {
+				n, err := q.Pop(dst, -1)
+				if err == ErrServerClosed {
+					return
+				}
+				if err != nil || n == 0 {
+					t.Errorf("Pop(-1) = %d, %v", n, err)
+					return
+				}
+				d.mu.Lock()
+				for _, v := range dst[:n] {
+					d.seen[v]++
+				}
+				d.mu.Unlock()
+			}
+		}()
+	}
+	return d
+}
+
+// taken is how many events the consumers took in all.
+func (d *deliveries) taken() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	total := 0
+	for _, n := range d.seen {
+		total += int(n)
+	}
+	return total
+}
+
+// finish waits for the consumers, once the queue is closed, and checks
+// that each event was taken exactly once.
+func (d *deliveries) finish(t *testing.T) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(waitLong):
+		t.Fatal("consumers did not finish after Close")
+	}
+	for v, n := range d.seen {
+		if n != 1 {
+			t.Fatalf("event %d taken %d times", v, n)
+		}
+	}
+}
+
 func TestQueueDepth(t *testing.T) {
 	t.Parallel()
 	q := newQueue(t, 2)
@@ -179,27 +244,7 @@ func TestQueueHoldsNeverStrandEvents(t *testing.T) {
 			waitReadable(q.Fd(), wait)
 		}
 	})
-	var seen [producers * each]int32
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for c := range consumers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			dst := make([]int, 1+c*5)
-			for {
-				n, err := q.Pop(dst, -1)
-				if err == ErrServerClosed {
-					return
-				}
-				mu.Lock()
-				for _, v := range dst[:n] {
-					seen[v]++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	d := consume(t, q, consumers, 5, producers*each)
 	var pw sync.WaitGroup
 	for p := range producers {
 		pw.Add(1)
@@ -215,29 +260,13 @@ func TestQueueHoldsNeverStrandEvents(t *testing.T) {
 	}
 	pw.Wait()
 	// Every event must be taken without Close's help.
-	deadline := time.Now().Add(waitLong)
-	for {
-		mu.Lock()
-		total := 0
-		for _, n := range seen {
-			total += int(n)
-		}
-		mu.Unlock()
-		if total == len(seen) {
-			break
-		}
+	for deadline := time.Now().Add(waitLong); d.taken() < producers*each; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d events taken; the rest are stranded", total, len(seen))
+			t.Fatalf("%d of %d events taken; the rest are stranded", d.taken(), producers*each)
 		}
-		time.Sleep(time.Millisecond)
 	}
 	q.Close()
-	wg.Wait()
-	for v, n := range seen {
-		if n != 1 {
-			t.Fatalf("item %d delivered %d times", v, n)
-		}
-	}
+	d.finish(t)
 }
 
 func TestQueuePopTimeouts(t *testing.T) {
@@ -369,31 +398,7 @@ func TestQueueManyConsumers(t *testing.T) {
 	const producers, consumers, each = 4, 4, 5000
 	q := newQueue(t, 16)
 
-	var seen [producers * each]int32
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for c := range consumers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			dst := make([]int, 1+c*3) // different batch sizes
-			for {
-				n, err := q.Pop(dst, -1)
-				if err == ErrServerClosed {
-					return
-				}
-				if err != nil || n == 0 {
-					t.Errorf("Pop(-1) = %d, %v", n, err)
-					return
-				}
-				mu.Lock()
-				for _, v := range dst[:n] {
-					seen[v]++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	d := consume(t, q, consumers, 3, producers*each)
 	var pw sync.WaitGroup
 	for p := range producers {
 		pw.Add(1)
@@ -413,18 +418,7 @@ func TestQueueManyConsumers(t *testing.T) {
 	}
 	pw.Wait()
 	q.Close()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(waitLong):
-		t.Fatal("consumers did not finish after Close")
-	}
-	for v, n := range seen {
-		if n != 1 {
-			t.Fatalf("item %d delivered %d times", v, n)
-		}
-	}
+	d.finish(t)
 	checkReadable(t, q, true, "closed and drained")
 }
 
