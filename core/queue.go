@@ -29,7 +29,7 @@ type Queue[T any] struct {
 	items    []T
 	head     int
 	signaled bool // a byte sits in the pipe
-	taking   int  // consumers between a poll that does not wait and their take
+	taking   int  // consumers in a hold (pollThenTake): pushes need not signal
 	isClosed bool
 }
 
