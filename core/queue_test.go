@@ -90,6 +90,23 @@ func consume(t *testing.T, q *Queue[int], consumers, step, events int) *deliveri
 	return d
 }
 
+// produce runs producers that each push their share of the events
+// 0..producers*each-1 (v; i is its place in the share), and waits for
+// them.
+func produce(producers, each int, push func(i, v int)) {
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				push(i, p*each+i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // taken is how many events the consumers took in all.
 func (d *deliveries) taken() int {
 	d.mu.Lock()
@@ -245,20 +262,12 @@ func TestQueueHoldsNeverStrandEvents(t *testing.T) {
 		}
 	})
 	d := consume(t, q, consumers, 5, producers*each)
-	var pw sync.WaitGroup
-	for p := range producers {
-		pw.Add(1)
-		go func() {
-			defer pw.Done()
-			for i := range each {
-				q.Push(p*each + i)
-				if i%64 == 0 {
-					time.Sleep(10 * time.Microsecond) // let consumers go idle now and then
-				}
-			}
-		}()
-	}
-	pw.Wait()
+	produce(producers, each, func(i, v int) {
+		q.Push(v)
+		if i%64 == 0 {
+			time.Sleep(10 * time.Microsecond) // let consumers go idle now and then
+		}
+	})
 	// Every event must be taken without Close's help.
 	for deadline := time.Now().Add(waitLong); d.taken() < producers*each; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -399,24 +408,15 @@ func TestQueueManyConsumers(t *testing.T) {
 	q := newQueue(t, 16)
 
 	d := consume(t, q, consumers, 3, producers*each)
-	var pw sync.WaitGroup
-	for p := range producers {
-		pw.Add(1)
-		go func() {
-			defer pw.Done()
-			for i := range each {
-				v := p*each + i
-				if i%2 == 0 {
-					q.Push(v)
-					continue
-				}
-				for !q.TryPush(v) { // full: let the consumers catch up
-					time.Sleep(10 * time.Microsecond)
-				}
-			}
-		}()
-	}
-	pw.Wait()
+	produce(producers, each, func(i, v int) {
+		if i%2 == 0 {
+			q.Push(v)
+			return
+		}
+		for !q.TryPush(v) { // full: let the consumers catch up
+			time.Sleep(10 * time.Microsecond)
+		}
+	})
 	q.Close()
 	d.finish(t)
 	checkReadable(t, q, true, "closed and drained")
