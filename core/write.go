@@ -101,13 +101,14 @@ const writePart = 256 << 10
 // writeAll writes p, waiting for the socket, part by part under the write
 // timeout, until it is written or writes were cut (cutWrites).
 func (c *conn) writeAll(p []byte) (int, error) {
+	nc := c.netConn()
 	written := 0
 	for written < len(p) {
 		if c.cut.Load() {
 			return written, os.ErrDeadlineExceeded
 		}
-		c.netConn().SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-		n, err := c.netConn().Write(p[written:min(len(p), written+writePart)])
+		nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+		n, err := nc.Write(p[written:min(len(p), written+writePart)])
 		written += n
 		if err != nil {
 			return written, err
